@@ -1,0 +1,122 @@
+/**
+ * The agent: preloaded (`NODE_OPTIONS=--require …/preload.cjs`) into every Node process and
+ * worker thread of a server under coverage. Built-ins only, never keeps the event loop alive.
+ *
+ * It does three things:
+ * 1. registers the process with the collector over the control socket (`SERVER_COVERAGE_SOCKET`),
+ *    so the collector knows every live process and can wait for each one's flush;
+ * 2. answers `flush` with a guarded `v8.takeCoverage()` and an acknowledgement: the file is fully
+ *    written when `takeCoverage` returns, so the collector may read it after the ack;
+ * 3. turns SIGTERM/SIGINT/SIGHUP into a normal exit (which makes V8 write its last file) when the
+ *    app has no listener of its own; when it has one, the app's graceful shutdown runs untouched.
+ *
+ * If the control socket closes without the collector saying goodbye, the test runner died: the
+ * process stops itself (through the same signal path, so the app's shutdown still runs), which is
+ * what guarantees no server outlives a SIGKILLed runner.
+ *
+ * Protocol: newline-delimited JSON. agent → collector `hello`, `flushed`; collector → agent
+ * `welcome`, `flush`, `bye`.
+ */
+import net = require('node:net')
+import os = require('node:os')
+import v8 = require('node:v8')
+import workerThreads = require('node:worker_threads')
+
+const socketPath = process.env.SERVER_COVERAGE_SOCKET
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
+/** How long an orphaned server may take to shut down gracefully before it exits anyway. */
+const ORPHAN_EXIT_MS = 5000
+
+let lastCoverageWriteMs = 0
+
+/**
+ * V8 names coverage files `coverage-<pid>-<ms>-<threadId>.json`: two writes within the same
+ * millisecond overwrite each other. Spin (at most ~2 ms) until the clock moved past the last write.
+ */
+function waitForNewMillisecond(): void {
+  while (Date.now() <= lastCoverageWriteMs + 1) {
+    // busy-wait on purpose: this runs in synchronous exit paths where timers cannot run
+  }
+}
+
+function takeCoverage(): void {
+  waitForNewMillisecond()
+  v8.takeCoverage()
+  lastCoverageWriteMs = Date.now()
+}
+
+function installSignalHandlers(): void {
+  for (const signal of STOP_SIGNALS) {
+    process.on(signal, function serverCoverageSignal() {
+      // Another listener means the app handles this signal (graceful shutdown): defer to it.
+      if (process.listenerCount(signal) > 1) return
+      process.exit(128 + (os.constants.signals[signal] ?? 15))
+    })
+  }
+  // The exit-time coverage file must not land in the same millisecond as the last flush file.
+  process.on('exit', waitForNewMillisecond)
+}
+
+function stopOrphan(): void {
+  if (!workerThreads.isMainThread) return
+  setTimeout(() => process.exit(0), ORPHAN_EXIT_MS).unref()
+  process.kill(process.pid, 'SIGTERM')
+}
+
+function connect(path: string): void {
+  const socket = net.createConnection(path)
+  let buffered = ''
+  let welcomed = false
+  let saidBye = false
+  socket.setEncoding('utf8')
+  socket.on('connect', () => {
+    const hello = {
+      t: 'hello',
+      pid: process.pid,
+      ppid: process.ppid,
+      threadId: workerThreads.threadId,
+      argv: process.argv.slice(1, 3),
+    }
+    socket.write(`${JSON.stringify(hello)}\n`)
+    socket.unref()
+  })
+  socket.on('data', (chunk: string) => {
+    buffered += chunk
+    let newline = buffered.indexOf('\n')
+    while (newline !== -1) {
+      const line = buffered.slice(0, newline)
+      buffered = buffered.slice(newline + 1)
+      newline = buffered.indexOf('\n')
+      let message: { t?: string; id?: number }
+      try {
+        message = JSON.parse(line) as { t?: string; id?: number }
+      } catch {
+        continue
+      }
+      if (message.t === 'flush') {
+        let error: string | undefined
+        try {
+          takeCoverage()
+        } catch (cause) {
+          error = String(cause)
+        }
+        socket.write(`${JSON.stringify({ t: 'flushed', id: message.id, error })}\n`)
+      } else if (message.t === 'welcome') {
+        welcomed = true
+      } else if (message.t === 'bye') {
+        saidBye = true
+      }
+    }
+  })
+  // A collector that is gone is not an error for the app: never throw from here.
+  socket.on('error', () => {})
+  socket.on('close', () => {
+    // Never welcomed means we never reached a collector (stale env): stay out of the way.
+    if (welcomed && !saidBye) stopOrphan()
+  })
+}
+
+if (socketPath) {
+  if (workerThreads.isMainThread) installSignalHandlers()
+  connect(socketPath)
+}

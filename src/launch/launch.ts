@@ -1,0 +1,178 @@
+import type { ChildProcess } from 'node:child_process'
+import type { ResolvedServerOptions } from '../options.js'
+import { spawn } from 'node:child_process'
+import getPort from 'get-port'
+import { ServerCoverageError, formatOutputTail } from '../errors.js'
+import { planCommand, substitutePort } from './command.js'
+import { OutputTail } from './output-tail.js'
+import { signalGroup, waitForGroupExit } from './process-group.js'
+import { probeHttp, probePort, waitForReady } from './ready.js'
+
+/** A server process group that answered its readiness probe. */
+export interface LaunchedServer {
+  child: ChildProcess
+  /** The group leader's pid, which is also the process group id. */
+  pgid: number
+  port: number
+  /** Base URL of the server, `http://127.0.0.1:<port>`. */
+  baseUrl: string
+  /** What the user sees in messages: the command, or `app <module>`. */
+  label: string
+  output: OutputTail
+  /** Resolves when the group leader exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+  /** Milliseconds from spawn to ready. */
+  readyMs: number
+}
+
+/** What the launcher adds to the server's environment (coverage dir, agent, control socket). */
+export interface LaunchEnvironment {
+  env: Record<string, string>
+  /** Absolute path of the cluster host script, for the `app` option. */
+  hostScript: string
+}
+
+/** Groups we started that are still alive: killed synchronously if the runner exits. */
+const liveGroups = new Set<number>()
+let exitHookInstalled = false
+
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  // The runner is exiting without having stopped the server (crash, process.exit, Ctrl+C): no
+  // server process may outlive it. Only synchronous work is possible here.
+  process.on('exit', () => {
+    for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL')
+  })
+}
+
+/** Stops tracking a group for the runner-exit hook (it was stopped properly). */
+export function forgetGroup(pgid: number): void {
+  liveGroups.delete(pgid)
+}
+
+/** Describes what the server runs, for messages. */
+export function describeServer(options: ResolvedServerOptions): string {
+  return options.command ?? `app ${options.app} (${options.workers} workers)`
+}
+
+/**
+ * Spawns the server in its own process group with the coverage environment in its env only, and
+ * waits until its readiness probe passes. Throws a `ServerCoverageError` naming the option and
+ * ending with the server's output tail; on any failure the group is killed before throwing.
+ */
+export async function launchServer(options: ResolvedServerOptions, launchEnv: LaunchEnvironment): Promise<LaunchedServer> {
+  const label = describeServer(options)
+  let port = options.port
+  if (port !== undefined) {
+    if (await probePort(port)) {
+      throw new ServerCoverageError(
+        'PORT_IN_USE',
+        `server-coverage: port ${port} is already in use, so "${label}" cannot listen on it. ` +
+          'Stop whatever listens there, or remove the `port` option to get a free port.',
+      )
+    }
+  } else {
+    port = await getPort({ host: '127.0.0.1' })
+  }
+  const plan = options.app
+    ? { file: process.execPath, args: [launchEnv.hostScript], shell: false }
+    : planCommand(substitutePort(options.command ?? '', port))
+  const appEnv: Record<string, string> = options.app
+    ? { SERVER_COVERAGE_APP: options.app, SERVER_COVERAGE_WORKERS: String(options.workers) }
+    : {}
+  const env = { ...process.env, ...options.env, PORT: String(port), ...appEnv, ...launchEnv.env }
+  const output = new OutputTail()
+  const startedAt = Date.now()
+  const child = spawn(plan.file, plan.args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  output.attach(child.stdout, options.stdout === 'pipe' ? process.stdout : undefined, `[${options.name}] `)
+  output.attach(child.stderr, options.stderr === 'pipe' ? process.stderr : undefined, `[${options.name}] `)
+
+  const spawnError = new Promise<NodeJS.ErrnoException>((resolve) => child.once('error', resolve))
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+    child.once('error', () => resolve({ code: null, signal: null }))
+  })
+  const pgid = child.pid
+  if (pgid !== undefined) {
+    installExitHook()
+    liveGroups.add(pgid)
+  }
+  const abort = new AbortController()
+  void exited.then(() => abort.abort())
+
+  const baseUrl = `http://127.0.0.1:${port}`
+  const url = options.url === undefined ? undefined : options.url.startsWith('/') ? baseUrl + options.url : substitutePort(options.url, port)
+  const probe = url ? () => probeHttp(url) : () => probePort(port)
+  const deadline = startedAt + options.timeout
+  const ready = await Promise.race([waitForReady(probe, deadline, abort.signal), spawnError])
+
+  if (ready === true) {
+    return { child, pgid: pgid as number, port, baseUrl, label, output, exited, readyMs: Date.now() - startedAt }
+  }
+  // Not ready: make sure nothing is left behind before explaining why.
+  if (pgid !== undefined) {
+    signalGroup(pgid, 'SIGKILL')
+    forgetGroup(pgid)
+  }
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000))])
+  const tail = formatOutputTail(output.tail())
+  if (ready !== false) {
+    const error = ready
+    if (error.code === 'ENOENT') {
+      throw new ServerCoverageError(
+        'COMMAND_NOT_FOUND',
+        `server-coverage: the \`command\` option "${options.command}" could not start: "${plan.file}" was not found ` +
+          `(cwd ${options.cwd}). Check the spelling, install it, or give a path.${tail}`,
+        { cause: error },
+      )
+    }
+    throw new ServerCoverageError('SERVER_EXITED', `server-coverage: could not spawn "${label}": ${error.message}${tail}`, { cause: error })
+  }
+  if (abort.signal.aborted) {
+    const { code, signal } = await exited
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+    const notFound = plan.shell && code === 127 ? ' The shell could not find the command (exit 127).' : ''
+    throw new ServerCoverageError(
+      options.app ? 'APP_NOT_FOUND' : 'SERVER_EXITED',
+      `server-coverage: the server "${label}" ${how} before it was ready.${notFound} ` +
+        `Check the \`${options.app ? 'app' : 'command'}\` option and the output below.${tail}`,
+    )
+  }
+  const what = url ? `${url} did not answer with a 2xx/3xx status` : `nothing accepted connections on port ${port}`
+  throw new ServerCoverageError(
+    'READY_TIMEOUT',
+    `server-coverage: the server "${label}" was not ready within ${options.timeout} ms (the \`timeout\` option): ${what}. ` +
+      `Make sure it listens on the port from the PORT environment variable${options.command?.includes('{port}') ? ' or {port}' : ''}, ` +
+      `check the \`url\` option, or raise \`timeout\`.${tail}`,
+  )
+}
+
+/** What stopping a server found. */
+export interface StopResult {
+  /** Processes still alive after the graceful timeout, SIGKILLed. */
+  forced: { pid: number; command: string }[]
+  stopMs: number
+}
+
+/**
+ * Stops the server: the graceful signal to the whole group, wait up to the graceful timeout for
+ * every member to exit, then SIGKILL whatever is left. Idempotent.
+ */
+export async function stopServer(server: LaunchedServer, options: ResolvedServerOptions): Promise<StopResult> {
+  const startedAt = Date.now()
+  const { signal, timeout } = options.gracefulShutdown
+  if (!signalGroup(server.pgid, signal)) {
+    forgetGroup(server.pgid)
+    return { forced: [], stopMs: 0 }
+  }
+  const forced = await waitForGroupExit(server.pgid, Date.now() + timeout)
+  if (forced.length > 0) {
+    signalGroup(server.pgid, 'SIGKILL')
+    await waitForGroupExit(server.pgid, Date.now() + 2000)
+  }
+  // The leader is reaped by Node; wait for its exit event so no handle is left open.
+  await Promise.race([server.exited, new Promise((resolve) => setTimeout(resolve, 1000))])
+  forgetGroup(server.pgid)
+  return { forced, stopMs: Date.now() - startedAt }
+}

@@ -1,0 +1,208 @@
+import { isAbsolute, resolve } from 'node:path'
+import { ServerCoverageError } from './errors.js'
+
+/** How to stop the server at the end of the run. */
+export interface GracefulShutdown {
+  /** Signal sent to the server's whole process group. @default 'SIGTERM' */
+  signal?: 'SIGTERM' | 'SIGINT' | 'SIGHUP'
+  /** Milliseconds to wait for the group to exit before SIGKILL. @default 5000 */
+  timeout?: number
+}
+
+/** One server to boot under coverage. Names follow Playwright's `webServer` where one exists. */
+export interface ServerOptions {
+  /** Name used in progress lines and as the `inject`/env key when several servers run. @default 'server' for the first */
+  name?: string
+  /**
+   * Command that starts the server. Run without a shell unless it contains shell syntax.
+   * `{port}` is replaced by the port.
+   * @example 'node dist/server.js'
+   */
+  command?: string
+  /**
+   * A module exporting an http request handler, Express/Koa/Fastify app or `http.Server`, hosted by
+   * our own `node:cluster` host with `workers` processes. Use instead of `command`.
+   */
+  app?: string
+  /** Number of worker processes for `app`. @default 2 */
+  workers?: number
+  /**
+   * Readiness probe: an HTTP URL that must answer 2xx/3xx. `{port}` is replaced by the port. A path
+   * (`/health`) is resolved against `http://127.0.0.1:{port}`. @default a TCP connect to the port
+   */
+  url?: string
+  /** Port for the server, passed as `PORT`. @default a free port */
+  port?: number
+  /** Working directory of the server. @default the project root */
+  cwd?: string
+  /** Extra environment for the server (merged over `process.env`). */
+  env?: Record<string, string>
+  /** Milliseconds to wait for readiness. @default 30000 */
+  timeout?: number
+  /** How the server is stopped. */
+  gracefulShutdown?: GracefulShutdown
+  /** `'pipe'` shows the server's output; `'ignore'` keeps only a tail for error messages. @default 'ignore' */
+  stdout?: 'pipe' | 'ignore'
+  /** As `stdout`. @default 'ignore' */
+  stderr?: 'pipe' | 'ignore'
+  /** Globs of server files to report. @default the runner's coverage include, else all files under `cwd` */
+  include?: string[]
+  /** Globs of server files not to report (`node_modules` never is). @default the runner's coverage exclude */
+  exclude?: string[]
+}
+
+/** Options after validation and defaults: what the launcher and collector consume. */
+export interface ResolvedServerOptions {
+  name: string
+  command: string | undefined
+  app: string | undefined
+  workers: number
+  url: string | undefined
+  port: number | undefined
+  cwd: string
+  env: Record<string, string>
+  timeout: number
+  gracefulShutdown: Required<GracefulShutdown>
+  stdout: 'pipe' | 'ignore'
+  stderr: 'pipe' | 'ignore'
+  include: string[] | undefined
+  exclude: string[] | undefined
+}
+
+const KNOWN_KEYS = new Set([
+  'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
+  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude',
+])
+
+function describe(value: unknown): string {
+  if (value === null) return '`null`'
+  if (Array.isArray(value)) return `\`${JSON.stringify(value)}\` (array)`
+  if (typeof value === 'object') return '(object)'
+  return `\`${String(value)}\` (${typeof value})`
+}
+
+function invalid(option: string, expected: string, value: unknown): ServerCoverageError {
+  return new ServerCoverageError(
+    'INVALID_OPTION',
+    `server-coverage: expected the \`${option}\` option to be ${expected}, got ${describe(value)}.`,
+  )
+}
+
+function optionalString(options: Record<string, unknown>, key: string, prefix: string): string | undefined {
+  const value = options[key]
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value.trim() === '') throw invalid(prefix + key, 'a non-empty string', value)
+  return value
+}
+
+function optionalInteger(value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalid(option, `an integer from ${min} to ${max}`, value)
+  }
+  return value
+}
+
+function optionalGlobs(value: unknown, option: string): string[] | undefined {
+  if (value === undefined) return undefined
+  const list = typeof value === 'string' ? [value] : value
+  if (!Array.isArray(list) || list.some((item) => typeof item !== 'string')) {
+    throw invalid(option, 'a glob string or an array of glob strings', value)
+  }
+  return list as string[]
+}
+
+function oneOf<T extends string>(value: unknown, option: string, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback
+  if (!allowed.includes(value as T)) throw invalid(option, `one of ${allowed.map((a) => `'${a}'`).join(', ')}`, value)
+  return value as T
+}
+
+/**
+ * Validates one server's options and fills in defaults. `index` names the entry in messages when
+ * several servers are configured; `root` resolves relative paths.
+ */
+export function resolveServerOptions(input: unknown, root: string, index = 0, many = false): ResolvedServerOptions {
+  const prefix = many ? `servers[${index}].` : ''
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw invalid(many ? `servers[${index}]` : 'server options', 'an object', input)
+  }
+  const options = input as Record<string, unknown>
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_KEYS.has(key)) {
+      throw new ServerCoverageError(
+        'INVALID_OPTION',
+        `server-coverage: unknown option \`${prefix}${key}\`. Known options: ${[...KNOWN_KEYS].join(', ')}.`,
+      )
+    }
+  }
+  const command = optionalString(options, 'command', prefix)
+  const app = optionalString(options, 'app', prefix)
+  if ((command === undefined) === (app === undefined)) {
+    throw new ServerCoverageError(
+      'INVALID_OPTION',
+      `server-coverage: give exactly one of the \`${prefix}command\` option (a command that starts your server) ` +
+        `or the \`${prefix}app\` option (a module exporting a request handler or app), got ${command === undefined ? 'neither' : 'both'}.`,
+    )
+  }
+  const cwdOption = optionalString(options, 'cwd', prefix)
+  const cwd = cwdOption === undefined ? root : resolve(root, cwdOption)
+  const env = options.env
+  if (env !== undefined) {
+    if (env === null || typeof env !== 'object' || Array.isArray(env)) throw invalid(`${prefix}env`, 'an object of strings', env)
+    for (const [key, value] of Object.entries(env)) {
+      if (typeof value !== 'string') throw invalid(`${prefix}env.${key}`, 'a string', value)
+    }
+  }
+  const graceful = options.gracefulShutdown
+  if (graceful !== undefined && (graceful === null || typeof graceful !== 'object' || Array.isArray(graceful))) {
+    throw invalid(`${prefix}gracefulShutdown`, 'an object `{ signal, timeout }`', graceful)
+  }
+  const gracefulOptions = (graceful ?? {}) as Record<string, unknown>
+  const url = optionalString(options, 'url', prefix)
+  const port = optionalInteger(options.port, `${prefix}port`, 1, 65535)
+  if (url !== undefined && !url.startsWith('/') && !/^https?:\/\//.test(url)) {
+    throw invalid(`${prefix}url`, 'an http(s) URL or a path starting with `/`', url)
+  }
+  if (command !== undefined && options.workers !== undefined) {
+    throw new ServerCoverageError(
+      'INVALID_OPTION',
+      `server-coverage: the \`${prefix}workers\` option applies to \`app\` only; a \`command\` starts its own workers.`,
+    )
+  }
+  return {
+    name: optionalString(options, 'name', prefix) ?? (index === 0 ? 'server' : `server${index + 1}`),
+    command,
+    app: app === undefined ? undefined : isAbsolute(app) ? app : resolve(cwd, app),
+    workers: optionalInteger(options.workers, `${prefix}workers`, 1, 256) ?? 2,
+    url,
+    port,
+    cwd,
+    env: (env as Record<string, string> | undefined) ?? {},
+    timeout: optionalInteger(options.timeout, `${prefix}timeout`, 1) ?? 30_000,
+    gracefulShutdown: {
+      signal: oneOf(gracefulOptions.signal, `${prefix}gracefulShutdown.signal`, ['SIGTERM', 'SIGINT', 'SIGHUP'] as const, 'SIGTERM'),
+      timeout: optionalInteger(gracefulOptions.timeout, `${prefix}gracefulShutdown.timeout`, 0) ?? 5000,
+    },
+    stdout: oneOf(options.stdout, `${prefix}stdout`, ['pipe', 'ignore'] as const, 'ignore'),
+    stderr: oneOf(options.stderr, `${prefix}stderr`, ['pipe', 'ignore'] as const, 'ignore'),
+    include: optionalGlobs(options.include, `${prefix}include`),
+    exclude: optionalGlobs(options.exclude, `${prefix}exclude`),
+  }
+}
+
+/** Validates one server or an array of servers; names must be unique. */
+export function resolveServers(input: unknown, root: string): ResolvedServerOptions[] {
+  const many = Array.isArray(input)
+  const list = many ? (input as unknown[]) : [input]
+  if (list.length === 0) throw invalid('servers', 'a server options object or a non-empty array of them', input)
+  const servers = list.map((entry, index) => resolveServerOptions(entry, root, index, many))
+  const seen = new Set<string>()
+  for (const server of servers) {
+    if (seen.has(server.name)) {
+      throw new ServerCoverageError('INVALID_OPTION', `server-coverage: two servers are named \`${server.name}\`; give each a unique \`name\`.`)
+    }
+    seen.add(server.name)
+  }
+  return servers
+}

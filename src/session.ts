@@ -1,0 +1,213 @@
+import type { CoverageMapData } from 'istanbul-lib-coverage'
+import type { ParseFn } from './coverage/convert.js'
+import type { FileFilter } from './coverage/filter.js'
+import type { FlushResult } from './launch/control-server.js'
+import type { LaunchedServer } from './launch/launch.js'
+import type { ResolvedServerOptions } from './options.js'
+import type { ProcessCov, SourceMapCacheEntry } from './coverage/v8-types.js'
+import { mkdtemp, mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { mergeProcessCovs } from '@bcoe/v8-coverage'
+import { convertScripts } from './coverage/convert.js'
+import { createFileFilter, globPredicate } from './coverage/filter.js'
+import { parseWithAcorn } from './coverage/parse.js'
+import { CoverageDirReader } from './coverage/read.js'
+import { ControlServer } from './launch/control-server.js'
+import { describeServer, launchServer, stopServer } from './launch/launch.js'
+
+const PACKAGE_DIST = dirname(fileURLToPath(import.meta.url))
+const AGENT_PATH = join(PACKAGE_DIST, 'agent', 'preload.cjs')
+const HOST_PATH = join(PACKAGE_DIST, 'host', 'cluster-host.js')
+/** How long a flush waits for every process to acknowledge. */
+const FLUSH_TIMEOUT_MS = 10_000
+
+/** Options of a session: the servers, and whether to measure coverage at all. */
+export interface SessionOptions {
+  servers: ResolvedServerOptions[]
+  /** When false the servers run without coverage (the runner's coverage is off). @default true */
+  coverage?: boolean
+  /** Receives progress lines. @default writes to stderr */
+  log?: (line: string) => void
+}
+
+/** Options of a collection: which files to keep and how to parse them. */
+export interface CollectOptions {
+  /** Which files to report. @default each server's include/exclude relative to its cwd */
+  filter?: (path: string) => boolean
+  /** JavaScript parser handed to the converter. @default acorn */
+  parse?: ParseFn
+}
+
+/** What a collection produced. */
+export interface Collected {
+  /** Istanbul data of the server files, keyed by absolute path. */
+  data: CoverageMapData
+  processes: number
+  files: number
+  /** Server processes that did not acknowledge the flush (their data since the last flush is missing). */
+  unanswered: number
+}
+
+interface RunningServer {
+  options: ResolvedServerOptions
+  launched: LaunchedServer
+  control: ControlServer
+  reader: CoverageDirReader | undefined
+  stopped: boolean
+}
+
+function defaultLog(line: string): void {
+  process.stderr.write(`server-coverage: ${line}\n`)
+}
+
+function describeProcess(argv: string[]): string {
+  return argv.join(' ') || 'node'
+}
+
+/**
+ * One test run's servers under coverage: start → [tests] → collect (any number of times: each
+ * returns what ran since the previous one) → stop. The data of a session lives in a private
+ * temporary directory that `stop` removes.
+ */
+export class ServerCoverageSession {
+  readonly #servers: RunningServer[]
+  readonly #dataDir: string
+  readonly #log: (line: string) => void
+  readonly #coverage: boolean
+
+  private constructor(servers: RunningServer[], dataDir: string, log: (line: string) => void, coverage: boolean) {
+    this.#servers = servers
+    this.#dataDir = dataDir
+    this.#log = log
+    this.#coverage = coverage
+  }
+
+  /** Boots every server under coverage and waits until each is ready. Throws (leaving nothing running) if one fails. */
+  static async start(options: SessionOptions): Promise<ServerCoverageSession> {
+    const log = options.log ?? defaultLog
+    const coverage = options.coverage ?? true
+    // mkdtemp creates the directory with mode 0700 under an unpredictable name.
+    const dataDir = await mkdtemp(join(tmpdir(), 'server-coverage-'))
+    const session = new ServerCoverageSession([], dataDir, log, coverage)
+    try {
+      for (const serverOptions of options.servers) await session.#startOne(serverOptions)
+    } catch (error) {
+      await session.stop()
+      throw error
+    }
+    return session
+  }
+
+  async #startOne(options: ResolvedServerOptions): Promise<void> {
+    const dir = join(this.#dataDir, options.name.replace(/[^\w.-]/g, '_'))
+    const v8Dir = join(dir, 'v8')
+    await mkdir(v8Dir, { recursive: true, mode: 0o700 })
+    const control = new ControlServer(join(dir, 'control.sock'))
+    await control.listen()
+    const nodeOptions = [options.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '', `--require ${JSON.stringify(AGENT_PATH)}`]
+      .filter(Boolean)
+      .join(' ')
+    const env: Record<string, string> = { NODE_OPTIONS: nodeOptions, SERVER_COVERAGE_SOCKET: control.socketPath }
+    if (this.#coverage) env.NODE_V8_COVERAGE = v8Dir
+    this.#log(`starting "${describeServer(options)}"${this.#coverage ? '' : ' (coverage off)'}…`)
+    let launched: LaunchedServer
+    try {
+      launched = await launchServer(options, { env, hostScript: HOST_PATH })
+    } catch (error) {
+      await control.close()
+      throw error
+    }
+    const reader = this.#coverage ? new CoverageDirReader(v8Dir) : undefined
+    this.#servers.push({ options, launched, control, reader, stopped: false })
+    const processes = control.live.length
+    this.#log(
+      `ready at ${launched.baseUrl} in ${launched.readyMs} ms (${processes} process${processes === 1 ? '' : 'es'} registered)`,
+    )
+  }
+
+  /** Base URL of each server by name, in start order. */
+  get urls(): Record<string, string> {
+    return Object.fromEntries(this.#servers.map((server) => [server.options.name, server.launched.baseUrl]))
+  }
+
+  /**
+   * Flushes every live server process (each acknowledges its write), reads the coverage written
+   * since the previous collection, merges it across processes as raw V8 and converts it once.
+   */
+  async collect(options: CollectOptions = {}): Promise<Collected> {
+    const startedAt = Date.now()
+    const collected: Collected = { data: {}, processes: 0, files: 0, unanswered: 0 }
+    if (!this.#coverage) return collected
+    const processCovs: ProcessCov[] = []
+    const sourceMaps: Record<string, SourceMapCacheEntry> = {}
+    const pids = new Set<string>()
+    const filters: FileFilter[] = []
+    for (const server of this.#servers) {
+      if (!server.reader) continue
+      if (!server.stopped) this.#reportFlush(server, await server.control.flush(FLUSH_TIMEOUT_MS))
+      const filter = createFileFilter(
+        options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude),
+        [PACKAGE_DIST],
+      )
+      filters.push(filter)
+      const read = await server.reader.read(filter.script, server.stopped)
+      if (read.corrupt.length > 0) {
+        this.#log(`skipped ${read.corrupt.length} unreadable coverage file(s) of "${server.options.name}" (truncated or corrupt): ${read.corrupt.join(', ')}`)
+      }
+      processCovs.push(...read.processCovs)
+      Object.assign(sourceMaps, read.sourceMaps)
+      for (const thread of read.threads) pids.add(`${server.options.name}/${thread}`)
+      collected.files += read.files
+    }
+    const merged = mergeProcessCovs(processCovs)
+    const conversion = await convertScripts(merged.result, sourceMaps, options.parse ?? parseWithAcorn)
+    for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
+    for (const [file, fileCoverage] of Object.entries(conversion.data)) {
+      if (filters.some((filter) => filter.accepts(file))) collected.data[file] = fileCoverage
+    }
+    collected.processes = pids.size
+    this.#log(
+      `collected coverage from ${pids.size} process${pids.size === 1 ? '' : 'es'}, ` +
+        `${Object.keys(collected.data).length} file${Object.keys(collected.data).length === 1 ? '' : 's'} in ${Date.now() - startedAt} ms`,
+    )
+    return collected
+  }
+
+  #reportFlush(server: RunningServer, result: FlushResult): void {
+    for (const { process, error } of result.failed) {
+      this.#log(`process ${process.pid} (${describeProcess(process.argv)}) failed to write coverage: ${error}`)
+    }
+    if (result.unanswered.length > 0) {
+      const list = result.unanswered.map((p) => `${p.pid} (${describeProcess(p.argv)})`).join(', ')
+      this.#log(
+        `${result.unanswered.length} process(es) of "${server.options.name}" did not answer the flush within ${FLUSH_TIMEOUT_MS} ms ` +
+          `(busy or stuck): ${list}; their coverage since their last flush is missing from this report.`,
+      )
+    }
+  }
+
+  /**
+   * Stops every server (graceful signal to the group, SIGKILL after `gracefulShutdown.timeout`),
+   * says which processes were forced, and removes the session's data. Idempotent.
+   */
+  async stop(): Promise<void> {
+    for (const server of this.#servers) {
+      if (server.stopped) continue
+      server.stopped = true
+      const result = await stopServer(server.launched, server.options)
+      if (result.forced.length > 0) {
+        const { signal, timeout } = server.options.gracefulShutdown
+        this.#log(
+          `${result.forced.length} process(es) of "${server.options.name}" did not exit within ${timeout} ms of ${signal} ` +
+            `(\`gracefulShutdown.timeout\`) and were killed with SIGKILL: ` +
+            `${result.forced.map((p) => `${p.pid} (${p.command})`).join(', ')}. ` +
+            'Coverage they gathered after the last flush was lost.',
+        )
+      }
+      await server.control.close()
+    }
+    await rm(this.#dataDir, { recursive: true, force: true })
+  }
+}
