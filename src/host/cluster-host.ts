@@ -149,6 +149,11 @@ async function runWorker(config: HostConfig): Promise<void> {
   }
   if (closing) return
   const listeningServer = server
+  // close() only drops connections idle *at that moment*; a keep-alive connection whose request was
+  // in flight turns idle when its response ends, and would then hold the worker until keepAliveTimeout.
+  listeningServer.on('request', (_req: unknown, res: NodeJS.EventEmitter) =>
+    res.once('finish', () => listeningServer.listening || setImmediate(() => listeningServer.closeIdleConnections?.())),
+  )
   listeningServer.on('error', (error: NodeJS.ErrnoException) => {
     if (listeningServer.listening) return log(`worker ${process.pid}: server error: ${errorText(error)}`)
     log(`cannot listen on ${config.host}:${config.port}: ${error.code ?? errorText(error)}`)

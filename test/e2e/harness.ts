@@ -1,0 +1,127 @@
+import type { ChildProcess } from 'node:child_process'
+import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
+import { spawn } from 'node:child_process'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
+
+/**
+ * Which Vitest and Node the e2e tests drive. By default the repository's own (Vitest 4.1 on the
+ * current Node). The compatibility job sets SC_VITEST_HOME to a folder where `server-coverage` (as
+ * packed) and another Vitest are installed, and SC_NODE to another Node binary.
+ */
+const VITEST_HOME = process.env.SC_VITEST_HOME ? resolve(process.env.SC_VITEST_HOME) : REPO
+export const NODE = process.env.SC_NODE ?? process.execPath
+const VITEST_BIN = join(VITEST_HOME, 'node_modules', 'vitest', 'vitest.mjs')
+
+/** Copies a fixture project into a fresh folder where `server-coverage` and `vitest` resolve. */
+export function makeProject(fixture: string): string {
+  const base = join(VITEST_HOME, '.e2e-tmp')
+  mkdirSync(base, { recursive: true })
+  const dir = mkdtempSync(join(base, `${fixture}-`))
+  cpSync(join(REPO, 'test', 'fixtures', 'projects', fixture), dir, { recursive: true })
+  if (VITEST_HOME === REPO) {
+    // Resolve `server-coverage` like an installed package would.
+    mkdirSync(join(dir, 'node_modules'), { recursive: true })
+    symlinkSync(REPO, join(dir, 'node_modules', 'server-coverage'), 'dir')
+  }
+  return dir
+}
+
+export interface RunResult {
+  code: number | null
+  signal: NodeJS.Signals | null
+  stdout: string
+  stderr: string
+  /** stdout + stderr, without colour codes. */
+  output: string
+}
+
+/** Environment for a child runner: ours minus anything that would make it behave unlike a user's shell. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: '0', NO_COLOR: '1', CI: 'true' }
+  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_V8_COVERAGE' || key === 'TEST') delete env[key]
+  delete env.NODE_OPTIONS
+  return env
+}
+
+/** Starts the real Vitest CLI in `dir`. */
+export function startVitest(dir: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<RunResult> } {
+  const child = spawn(NODE, [VITEST_BIN, ...args], { cwd: dir, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  const result = new Promise<RunResult>((resolvePromise) => {
+    child.on('close', (code, signal) => {
+      const output = (stdout + stderr).replace(/\x1b\[[0-9;]*m/g, '')
+      resolvePromise({ code, signal, stdout, stderr, output })
+    })
+  })
+  return { child, result }
+}
+
+/** Runs the real Vitest CLI in `dir` to completion. */
+export function runVitest(dir: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return startVitest(dir, args, env).result
+}
+
+/** Reads the `coverage-final.json` Vitest wrote. */
+export function readCoverage(dir: string): CoverageMapData {
+  return JSON.parse(readFileSync(join(dir, 'coverage', 'coverage-final.json'), 'utf8')) as CoverageMapData
+}
+
+/** The file coverage of `relative` (to `dir`), failing clearly when it is absent. */
+export function fileCoverage(coverage: CoverageMapData, dir: string, relative: string): FileCoverageData {
+  const file = coverage[join(dir, relative)]
+  if (!file) throw new Error(`${relative} is not in the report; files: ${Object.keys(coverage).join(', ')}`)
+  return file as FileCoverageData
+}
+
+/** Hits of the first statement that starts on `line` (1-based), or undefined when none starts there. */
+export function statementHits(file: FileCoverageData, line: number): number | undefined {
+  const id = Object.entries(file.statementMap)
+    .filter(([, range]) => range.start.line === line)
+    .sort(([, a], [, b]) => a.start.column - b.start.column)[0]?.[0]
+  return id === undefined ? undefined : file.s[id]
+}
+
+/** Line number (1-based) of the first line of `file` in `dir` that contains `marker`. */
+export function lineOf(dir: string, file: string, marker: string): number {
+  const index = readFileSync(join(dir, file), 'utf8').split('\n').findIndex((line) => line.includes(marker))
+  if (index === -1) throw new Error(`"${marker}" not found in ${file}`)
+  return index + 1
+}
+
+/** Whether a process is alive (zombies count as gone). */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z'
+  } catch {
+    return false
+  }
+}
+
+
+/** Live processes (not zombies) whose environment holds `SC_E2E_MARK=<mark>`. */
+export function processesMarked(mark: string): number[] {
+  const needle = `SC_E2E_MARK=${mark}\0`
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(needle) && isAlive(Number(entry))) pids.push(Number(entry))
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return pids
+}
+
+/** A fresh marker to find every process a run started. */
+export function newMark(): string {
+  return `m${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`
+}
