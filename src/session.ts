@@ -55,6 +55,8 @@ interface RunningServer {
   launched: LaunchedServer
   control: ControlServer
   reader: CoverageDirReader | undefined
+  /** Where the agent saves sources that exist only in memory (tsx and other loaders). */
+  sourcesDir: string
   stopped: boolean
 }
 
@@ -104,13 +106,17 @@ export class ServerCoverageSession {
     const dir = join(this.#dataDir, options.name.replace(/[^\w.-]/g, '_'))
     const v8Dir = join(dir, 'v8')
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
+    await mkdir(join(dir, 'sources'), { mode: 0o700 })
     const control = new ControlServer(join(dir, 'control.sock'))
     await control.listen()
     const nodeOptions = [options.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '', `--require ${JSON.stringify(AGENT_PATH)}`]
       .filter(Boolean)
       .join(' ')
     const env: Record<string, string> = { NODE_OPTIONS: nodeOptions, SERVER_COVERAGE_SOCKET: control.socketPath }
-    if (this.#coverage) env.NODE_V8_COVERAGE = v8Dir
+    if (this.#coverage) {
+      env.NODE_V8_COVERAGE = v8Dir
+      env.SERVER_COVERAGE_SOURCES = join(dir, 'sources')
+    }
     this.#log(`starting "${describeServer(options)}"${this.#coverage ? '' : ' (coverage off)'}…`)
     let launched: LaunchedServer
     try {
@@ -120,7 +126,7 @@ export class ServerCoverageSession {
       throw error
     }
     const reader = this.#coverage ? new CoverageDirReader(v8Dir) : undefined
-    this.#servers.push({ options, launched, control, reader, stopped: false })
+    this.#servers.push({ options, launched, control, reader, sourcesDir: join(dir, 'sources'), stopped: false })
     const processes = control.live.length
     this.#log(
       `ready at ${launched.baseUrl} in ${launched.readyMs} ms (${processes} process${processes === 1 ? '' : 'es'} registered)`,
@@ -162,7 +168,8 @@ export class ServerCoverageSession {
       collected.files += read.files
     }
     const merged = mergeProcessCovs(processCovs)
-    const conversion = await convertScripts(merged.result, sourceMaps, options.parse ?? parseWithAcorn)
+    const sourcesDirs = this.#servers.map((server) => server.sourcesDir)
+    const conversion = await convertScripts(merged.result, sourceMaps, options.parse ?? parseWithAcorn, sourcesDirs)
     for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
     for (const [file, fileCoverage] of Object.entries(conversion.data)) {
       if (filters.some((filter) => filter.accepts(file))) collected.data[file] = fileCoverage

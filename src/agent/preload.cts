@@ -17,12 +17,16 @@
  * Protocol: newline-delimited JSON. agent → collector `hello`, `flushed`; collector → agent
  * `welcome`, `flush`, `bye`.
  */
+import crypto = require('node:crypto')
+import fs = require('node:fs')
+import inspector = require('node:inspector')
 import net = require('node:net')
 import os = require('node:os')
 import v8 = require('node:v8')
 import workerThreads = require('node:worker_threads')
 
 const socketPath = process.env.SERVER_COVERAGE_SOCKET
+const sourcesDir = process.env.SERVER_COVERAGE_SOURCES
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
 /** How long an orphaned server may take to shut down gracefully before it exits anyway. */
 const ORPHAN_EXIT_MS = 5000
@@ -39,7 +43,52 @@ function waitForNewMillisecond(): void {
   }
 }
 
+const savedSources = new Set<string>()
+
+/**
+ * Loaders such as tsx run code that exists only in memory; V8 coverage offsets refer to that code,
+ * and an exact conversion needs it. On flush, save the executed source of every app script that
+ * has a source map and differs from its file on disk, as `<sha1 of url>.js` in the sources dir.
+ * The in-process inspector answers synchronously, and the debugger is enabled only for this.
+ */
+function saveTransformedSources(dir: string): void {
+  const session = new inspector.Session()
+  session.connect()
+  const candidates: { scriptId: string; url: string }[] = []
+  session.on('Debugger.scriptParsed', ({ params }) => {
+    if (params.sourceMapURL && params.url.startsWith('file://') && !params.url.includes('/node_modules/') && !savedSources.has(params.url)) {
+      candidates.push({ scriptId: params.scriptId, url: params.url })
+    }
+  })
+  try {
+    session.post('Debugger.enable')
+    for (const { scriptId, url } of candidates) {
+      savedSources.add(url)
+      session.post('Debugger.getScriptSource', { scriptId }, (error, result) => {
+        if (error || !result) return
+        let onDisk: string | undefined
+        try {
+          onDisk = fs.readFileSync(new URL(url), 'utf8')
+        } catch {
+          // not on disk: save it
+        }
+        if (onDisk === result.scriptSource) return
+        const name = `${crypto.createHash('sha1').update(url).digest('hex')}.js`
+        try {
+          fs.writeFileSync(`${dir}/${name}`, result.scriptSource, { flag: 'wx' })
+        } catch {
+          // another process of the server saved the same script first
+        }
+      })
+    }
+  } finally {
+    session.post('Debugger.disable')
+    session.disconnect()
+  }
+}
+
 function takeCoverage(): void {
+  if (sourcesDir) saveTransformedSources(sourcesDir)
   waitForNewMillisecond()
   v8.takeCoverage()
   lastCoverageWriteMs = Date.now()
@@ -53,8 +102,12 @@ function installSignalHandlers(): void {
       process.exit(128 + (os.constants.signals[signal] ?? 15))
     })
   }
-  // The exit-time coverage file must not land in the same millisecond as the last flush file.
-  process.on('exit', waitForNewMillisecond)
+}
+
+/** At exit V8 writes a last file: its scripts' sources must be saved, and its name must not collide. */
+function onExit(): void {
+  if (sourcesDir) saveTransformedSources(sourcesDir)
+  waitForNewMillisecond()
 }
 
 function stopOrphan(): void {
@@ -118,5 +171,6 @@ function connect(path: string): void {
 
 if (socketPath) {
   if (workerThreads.isMainThread) installSignalHandlers()
+  process.on('exit', onExit)
   connect(socketPath)
 }
