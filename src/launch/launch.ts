@@ -110,7 +110,8 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
   if (ready === true) {
     return { child, pgid: pgid as number, port, baseUrl, label, output, exited, readyMs: Date.now() - startedAt }
   }
-  // Not ready: make sure nothing is left behind before explaining why.
+  // Not ready: remember why, then make sure nothing is left behind before explaining.
+  const exitedEarly = abort.signal.aborted
   if (pgid !== undefined) {
     signalGroup(pgid, 'SIGKILL')
     forgetGroup(pgid)
@@ -129,7 +130,7 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
     }
     throw new ServerCoverageError('SERVER_EXITED', `server-coverage: could not spawn "${label}": ${error.message}${tail}`, { cause: error })
   }
-  if (abort.signal.aborted) {
+  if (exitedEarly) {
     const { code, signal } = await exited
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
     const notFound = plan.shell && code === 127 ? ' The shell could not find the command (exit 127).' : ''
