@@ -43,47 +43,61 @@ function waitForNewMillisecond(): void {
   }
 }
 
-const savedSources = new Set<string>()
-
 /**
  * Loaders such as tsx run code that exists only in memory; V8 coverage offsets refer to that code,
- * and an exact conversion needs it. On flush, save the executed source of every app script that
- * has a source map and differs from its file on disk, as `<sha1 of url>.js` in the sources dir.
- * The in-process inspector answers synchronously, and the debugger is enabled only for this.
+ * and an exact conversion needs it. The only way to read it is the inspector's Debugger domain,
+ * and `Debugger.disable` drops V8's block counters for every later call (functions fall back to
+ * function-level counts, verified on Node 20 and 24) — so the session is enabled once, before any
+ * app script loads, and never disabled. That is only done when the process runs a loader or a
+ * TypeScript entry point: plain JavaScript servers never pay for it.
  */
-function saveTransformedSources(dir: string): void {
-  const session = new inspector.Session()
-  session.connect()
-  const candidates: { scriptId: string; url: string }[] = []
-  session.on('Debugger.scriptParsed', ({ params }) => {
-    if (params.sourceMapURL && params.url.startsWith('file://') && !params.url.includes('/node_modules/') && !savedSources.has(params.url)) {
-      candidates.push({ scriptId: params.scriptId, url: params.url })
+function runsInMemoryCode(): boolean {
+  const ourFlag = `--require ${JSON.stringify(__filename)}`
+  const flags = [...process.execArgv, (process.env.NODE_OPTIONS ?? '').split(ourFlag).join(' ')].join(' ')
+  return /(^|\s)(--import|--loader|--experimental-loader|--require|-r)(\s|=)/.test(flags) || /\.[mc]?tsx?$/.test(process.argv[1] ?? '')
+}
+
+/** url → scriptId of app scripts with a source map, seen by the Debugger session. */
+const mappedScripts = new Map<string, string>()
+const savedSources = new Set<string>()
+let sourceSession: inspector.Session | undefined
+
+function watchScripts(): void {
+  sourceSession = new inspector.Session()
+  sourceSession.connect()
+  sourceSession.on('Debugger.scriptParsed', ({ params }) => {
+    if (params.sourceMapURL && params.url.startsWith('file://') && !params.url.includes('/node_modules/')) {
+      mappedScripts.set(params.url, params.scriptId)
     }
   })
-  try {
-    session.post('Debugger.enable')
-    for (const { scriptId, url } of candidates) {
-      savedSources.add(url)
-      session.post('Debugger.getScriptSource', { scriptId }, (error, result) => {
-        if (error || !result) return
-        let onDisk: string | undefined
-        try {
-          onDisk = fs.readFileSync(new URL(url), 'utf8')
-        } catch {
-          // not on disk: save it
-        }
-        if (onDisk === result.scriptSource) return
-        const name = `${crypto.createHash('sha1').update(url).digest('hex')}.js`
-        try {
-          fs.writeFileSync(`${dir}/${name}`, result.scriptSource, { flag: 'wx' })
-        } catch {
-          // another process of the server saved the same script first
-        }
-      })
-    }
-  } finally {
-    session.post('Debugger.disable')
-    session.disconnect()
+  sourceSession.post('Debugger.enable')
+  // An enabled debugger would stop on `debugger;` statements with nobody to resume: never pause.
+  sourceSession.post('Debugger.setSkipAllPauses', { skip: true })
+}
+
+/** Saves each mapped script whose executed code differs from its file, as `<sha1 of url>.js`. */
+function saveTransformedSources(dir: string): void {
+  const session = sourceSession
+  if (!session) return
+  for (const [url, scriptId] of mappedScripts) {
+    if (savedSources.has(url)) continue
+    savedSources.add(url)
+    session.post('Debugger.getScriptSource', { scriptId }, (error, result) => {
+      if (error || !result) return
+      let onDisk: string | undefined
+      try {
+        onDisk = fs.readFileSync(new URL(url), 'utf8')
+      } catch {
+        // not on disk: save it
+      }
+      if (onDisk === result.scriptSource) return
+      const name = `${crypto.createHash('sha1').update(url).digest('hex')}.js`
+      try {
+        fs.writeFileSync(`${dir}/${name}`, result.scriptSource, { flag: 'wx' })
+      } catch {
+        // another process of the server saved the same script first
+      }
+    })
   }
 }
 
@@ -170,6 +184,7 @@ function connect(path: string): void {
 }
 
 if (socketPath) {
+  if (sourcesDir && runsInMemoryCode()) watchScripts()
   if (workerThreads.isMainThread) installSignalHandlers()
   process.on('exit', onExit)
   connect(socketPath)

@@ -1,7 +1,7 @@
 import type { CoverageMap, CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import type { CoverageProvider, ReportContext } from 'vitest/node'
-import { parseAstAsync } from 'vitest/node'
 import { mergeFileCoverageInto } from '../../coverage/merge-map.js'
+import { importFromProject } from './resolve.js'
 import { projects } from './state.js'
 
 /** The part of Vitest's base provider we rely on besides the public interface. */
@@ -29,6 +29,8 @@ function mergeServerData(map: CoverageMap, data: CoverageMapData): Map<string, n
 /** Flushes every project's servers and collects what ran since the previous report. */
 async function collectServers(provider: BuiltinProvider): Promise<CoverageMapData> {
   const data: CoverageMapData = {}
+  // Vitest's own parser, so the statement maps equal the ones Vitest builds for the same file.
+  const { parseAstAsync } = await importFromProject<typeof import('vitest/node')>('vitest/node')
   for (const state of projects().values()) {
     if (!state.session) continue
     const followVitest = state.servers.every((server) => server.include === undefined && server.exclude === undefined)
