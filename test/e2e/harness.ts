@@ -15,6 +15,8 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 const VITEST_HOME = process.env.SC_VITEST_HOME ? resolve(process.env.SC_VITEST_HOME) : REPO
 export const NODE = process.env.SC_NODE ?? process.execPath
 const VITEST_BIN = join(VITEST_HOME, 'node_modules', 'vitest', 'vitest.mjs')
+/** The Vitest version under test, to prove which one ran. */
+export const VITEST_VERSION = (JSON.parse(readFileSync(join(VITEST_HOME, 'node_modules', 'vitest', 'package.json'), 'utf8')) as { version: string }).version
 
 /** Copies a fixture project into a fresh folder where `server-coverage` and `vitest` resolve. */
 export function makeProject(fixture: string): string {
@@ -22,11 +24,10 @@ export function makeProject(fixture: string): string {
   mkdirSync(base, { recursive: true })
   const dir = mkdtempSync(join(base, `${fixture}-`))
   cpSync(join(REPO, 'test', 'fixtures', 'projects', fixture), dir, { recursive: true })
-  if (VITEST_HOME === REPO) {
-    // Resolve `server-coverage` like an installed package would.
-    mkdirSync(join(dir, 'node_modules'), { recursive: true })
-    symlinkSync(REPO, join(dir, 'node_modules', 'server-coverage'), 'dir')
-  }
+  // Resolve `server-coverage` like an installed (linked) package; everything else, Vitest included,
+  // resolves from VITEST_HOME's node_modules above the project.
+  mkdirSync(join(dir, 'node_modules'), { recursive: true })
+  symlinkSync(REPO, join(dir, 'node_modules', 'server-coverage'), 'dir')
   return dir
 }
 
@@ -42,6 +43,8 @@ export interface RunResult {
 /** Environment for a child runner: ours minus anything that would make it behave unlike a user's shell. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: '0', NO_COLOR: '1', CI: 'true' }
+  // Servers started as `node …` must run on the same Node as the runner under test.
+  env.PATH = `${dirname(NODE)}:${env.PATH ?? ''}`
   for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_V8_COVERAGE' || key === 'TEST') delete env[key]
   delete env.NODE_OPTIONS
   return env

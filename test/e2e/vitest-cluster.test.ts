@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
-import { fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits } from './harness.js'
+import { VITEST_VERSION, fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits } from './harness.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -19,6 +19,7 @@ describe.each(['v8', 'istanbul'])('a 4-worker cluster server under the %s provid
     const mark = newMark()
     const run = await runVitest(dir, ['run', '--coverage'], { PROVIDER: provider, HITS: '40', WORKERS: '4', SC_E2E_MARK: mark })
     expect(run.code, run.output).toBe(0)
+    expect(run.output).toContain(`RUN  v${VITEST_VERSION}`)
     // The requests really were spread over the four workers.
     const workerPids = run.output.match(/WORKER_PIDS=([\d,]+)/)?.[1]?.split(',') ?? []
     expect(workerPids.length, run.output).toBe(4)

@@ -53,7 +53,9 @@ describe.each([
         }
       }
       child.stdout!.on('data', onData)
+      child.once('close', () => resolve())
     })
+    expect(output, output).toContain('HANGING')
     expect(processesMarked(mark).length).toBe(3)
     child.kill(signal)
     await result
