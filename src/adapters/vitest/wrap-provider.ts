@@ -7,16 +7,24 @@ import { projects } from './state.js'
 /** The part of Vitest's base provider we rely on besides the public interface. */
 type BuiltinProvider = CoverageProvider & { isIncluded?: (file: string) => boolean }
 
+function hasHits(file: FileCoverageData): boolean {
+  return Object.values(file.s).some((hits) => hits > 0) || Object.values(file.f).some((hits) => hits > 0)
+}
+
 /**
- * Adds server data to Vitest's map. Files Vitest already has (unit-tested, or listed as untested
- * through `coverage.include`) are merged by location onto Vitest's own statement map, so a file run
- * by both the tests and the server is counted once; new files are added as they are.
+ * Adds server data to Vitest's map. A file the tests also ran is merged by location onto Vitest's
+ * own statement map, so it is counted once. A file Vitest lists only as an untested placeholder
+ * (all zero, through `coverage.include`) is replaced by the server's: for plain JavaScript both
+ * maps are equal, and for TypeScript the server's map follows the code the server really ran
+ * (another transform than Vite's), so nothing of it is lost to location mismatches.
  */
 function mergeServerData(map: CoverageMap, data: CoverageMapData): Map<string, number> {
   const unmatched = new Map<string, number>()
   const known = new Set(map.files())
+  const placeholders = new Set(Object.keys(data).filter((file) => known.has(file) && !hasHits(map.fileCoverageFor(file).data)))
+  if (placeholders.size > 0) map.filter((file) => !placeholders.has(file))
   for (const [file, fileCoverage] of Object.entries(data)) {
-    if (!known.has(file)) {
+    if (!known.has(file) || placeholders.has(file)) {
       map.addFileCoverage(fileCoverage)
       continue
     }
