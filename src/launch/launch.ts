@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import type { ResolvedServerOptions } from '../options.js'
 import { spawn } from 'node:child_process'
+import { relative } from 'node:path'
 import getPort from 'get-port'
 import { ServerCoverageError, formatOutputTail } from '../errors.js'
 import { planCommand, substitutePort } from './command.js'
@@ -53,7 +54,7 @@ export function forgetGroup(pgid: number): void {
 
 /** Describes what the server runs, for messages. */
 export function describeServer(options: ResolvedServerOptions): string {
-  return options.command ?? `app ${options.app} (${options.workers} workers)`
+  return options.command ?? `app ${relative(options.cwd, options.app ?? '') || options.app} (${options.workers} workers)`
 }
 
 /**

@@ -89,3 +89,18 @@ test("the app's own SIGTERM handler runs, and its in-flight request completes", 
   expect(events.indexOf('app SIGTERM handler ran')).toBeLessThan(events.indexOf('slow request completed'))
   expect(run.output).not.toContain('SIGKILL')
 })
+
+test('an app module hosted by our own cluster (`app`, `workers`)', async () => {
+  const dir = project('app')
+  const run = await runVitest(dir, ['run', '--coverage'])
+  expect(run.code, run.output).toBe(0)
+  expect(run.output).toContain('starting "app src/app.js (2 workers)"')
+  expect(run.output).toMatch(/APP_PIDS=\d+,\d+/)
+  // host primary + 2 workers registered; the host's own code is not reported
+  expect(run.output).toMatch(/collected coverage from 3 processes, 1 file /)
+  const app = fileCoverage(readCoverage(dir), dir, 'src/app.js')
+  expect(statementHits(app, lineOf(dir, 'src/app.js', 'const body'))).toBe(30)
+  expect(statementHits(app, lineOf(dir, 'src/app.js', "res.send('never requested')"))).toBe(0)
+  // Import-time lines run in the host primary (which validates the module) and in each worker.
+  expect(statementHits(app, lineOf(dir, 'src/app.js', 'const app = express()'))).toBe(3)
+})
