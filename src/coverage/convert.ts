@@ -1,0 +1,131 @@
+import type { CoverageMapData } from 'istanbul-lib-coverage'
+import type { ScriptCov, SourceMapCacheEntry, SourceMapData } from './v8-types.js'
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import module from 'node:module'
+import { fileURLToPath } from 'node:url'
+import astV8ToIstanbul from 'ast-v8-to-istanbul'
+import v8ToIstanbul from 'v8-to-istanbul'
+import { mergeCoverageData } from './merge-map.js'
+
+/** Parses JavaScript into an ESTree Program; the host runner's own parser gives identical maps. */
+export type ParseFn = (code: string) => Promise<unknown> | unknown
+
+/** The result of converting merged server scripts to istanbul data. */
+export interface Conversion {
+  data: CoverageMapData
+  /** Scripts that could not be converted, with the reason: reported once, never fatal. */
+  failed: { path: string; reason: string }[]
+}
+
+const TS_EXTENSION = /\.[mc]?tsx?$/
+
+/** Resolves a source map's `sources` to absolute `file://` URLs against the script's URL. */
+function absoluteSources(map: SourceMapData, scriptUrl: string): SourceMapData {
+  const base = map.sourceRoot ? new URL(map.sourceRoot.endsWith('/') ? map.sourceRoot : `${map.sourceRoot}/`, scriptUrl).href : scriptUrl
+  return { ...map, sourceRoot: undefined, sources: map.sources.map((source) => (source == null ? source : new URL(source, base).href)) }
+}
+
+/** Source text made of dots with the executed file's line lengths: all v8-to-istanbul needs to map ranges. */
+function placeholderSource(lineLengths: number[]): string {
+  return lineLengths.map((length) => '.'.repeat(length)).join('\n')
+}
+
+function lineLengthsMatch(code: string, lineLengths: number[] | undefined): boolean {
+  if (!lineLengths) return true
+  const lines = code.split(/\n/)
+  return lines.length >= lineLengths.length && lineLengths.every((length, index) => (lines[index] ?? '').replace(/\r$/, '').length === length)
+}
+
+/** Loads the code the process executed for a script without a source map. */
+async function executedCode(path: string): Promise<string> {
+  const code = await readFile(path, 'utf8')
+  if (!TS_EXTENSION.test(path)) return code
+  // Node's type stripping replaces types with spaces, so offsets equal the .ts file: strip the same
+  // way to get parseable code with the same positions.
+  const strip = (module as unknown as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes
+  if (!strip) throw new Error('a .ts file without a source map needs Node 22.13+ (module.stripTypeScriptTypes) to convert')
+  return strip(code)
+}
+
+/** Where the agent saved in-memory sources: `<dir>/<sha1 of url>.js` (see the agent). */
+async function savedSource(url: string, dirs: readonly string[]): Promise<string | undefined> {
+  const name = `${createHash('sha1').update(url).digest('hex')}.js`
+  for (const dir of dirs) {
+    try {
+      return await readFile(join(dir, name), 'utf8')
+    } catch {
+      // not in this server's folder
+    }
+  }
+  return undefined
+}
+
+async function convertScript(
+  scriptCov: ScriptCov,
+  sourceMap: SourceMapCacheEntry | undefined,
+  parse: ParseFn,
+  savedSourceDirs: readonly string[],
+): Promise<CoverageMapData> {
+  const path = fileURLToPath(scriptCov.url)
+  const map = sourceMap?.data ? absoluteSources(sourceMap.data, scriptCov.url) : undefined
+  if (map) {
+    let code = existsSync(path) ? await readFile(path, 'utf8') : undefined
+    if (code === undefined || !lineLengthsMatch(code, sourceMap?.lineLengths)) code = await savedSource(scriptCov.url, savedSourceDirs)
+    if (code === undefined || !lineLengthsMatch(code, sourceMap?.lineLengths)) {
+      // The executed code exists only in memory (tsx and other loaders): map V8 ranges through the
+      // source map with v8-to-istanbul, which needs only the executed file's line lengths.
+      const converter = v8ToIstanbul(path, 0, {
+        source: placeholderSource(sourceMap?.lineLengths ?? []),
+        sourceMap: { sourcemap: (await fillSourcesContent(map)) as never },
+      })
+      await converter.load()
+      converter.applyCoverage(scriptCov.functions)
+      return converter.toIstanbul() as CoverageMapData
+    }
+    return astV8ToIstanbul({ code, ast: (await parse(code)) as never, coverage: scriptCov, wrapperLength: 0, sourceMap: map as never })
+  }
+  const code = await executedCode(path)
+  return astV8ToIstanbul({ code, ast: (await parse(code)) as never, coverage: scriptCov, wrapperLength: 0 })
+}
+
+/** v8-to-istanbul returns an empty file when `sourcesContent` is missing: fill it from disk. */
+async function fillSourcesContent(map: SourceMapData): Promise<SourceMapData> {
+  const sourcesContent = await Promise.all(
+    map.sources.map(async (source, index) => {
+      const existing = map.sourcesContent?.[index]
+      if (existing != null || source == null) return existing ?? null
+      try {
+        return await readFile(fileURLToPath(source), 'utf8')
+      } catch {
+        return null
+      }
+    }),
+  )
+  return { ...map, sourcesContent }
+}
+
+/**
+ * Converts merged V8 scripts into istanbul file coverage, once per script, following Node's
+ * source maps so TypeScript servers report `.ts` lines. A script that fails is listed in `failed`.
+ */
+export async function convertScripts(
+  scriptCovs: readonly ScriptCov[],
+  sourceMaps: Record<string, SourceMapCacheEntry>,
+  parse: ParseFn,
+  savedSourceDirs: readonly string[] = [],
+): Promise<Conversion> {
+  const conversion: Conversion = { data: {}, failed: [] }
+  for (const scriptCov of scriptCovs) {
+    try {
+      const converted = await convertScript(scriptCov, sourceMaps[scriptCov.url], parse, savedSourceDirs)
+      // Two scripts can map to one source (bundles): merge by location rather than overwrite.
+      mergeCoverageData(conversion.data, converted)
+    } catch (error) {
+      conversion.failed.push({ path: fileURLToPath(scriptCov.url), reason: error instanceof Error ? error.message : String(error) })
+    }
+  }
+  return conversion
+}
