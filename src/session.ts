@@ -50,6 +50,21 @@ export interface Collected {
   unanswered: number
 }
 
+/** What `collectV8` produced: merged raw V8 coverage of the server, with what converting it needs. */
+export interface V8Collected {
+  /** Scripts merged across every process and checkpoint (already filtered). */
+  processCov: ProcessCov
+  /** Node's source maps of the kept scripts, by `file://` URL. */
+  sourceMaps: Record<string, SourceMapCacheEntry>
+  /** Folders where the agent saved in-memory sources (`<sha1 of url>.js`). */
+  sourcesDirs: string[]
+  /** Whether a converted (remapped) file belongs in the report. */
+  accepts: (path: string) => boolean
+  processes: number
+  files: number
+  unanswered: number
+}
+
 interface RunningServer {
   options: ResolvedServerOptions
   launched: LaunchedServer
@@ -140,19 +155,22 @@ export class ServerCoverageSession {
 
   /**
    * Flushes every live server process (each acknowledges its write), reads the coverage written
-   * since the previous collection, merges it across processes as raw V8 and converts it once.
+   * since the previous collection and merges it across processes as raw V8, unconverted: for
+   * runners that convert V8 themselves (Jest's v8 provider). Most callers want `collect()`.
    */
-  async collect(options: CollectOptions = {}): Promise<Collected> {
-    const startedAt = Date.now()
-    const collected: Collected = { data: {}, processes: 0, files: 0, unanswered: 0 }
+  async collectV8(options: Pick<CollectOptions, 'filter'> = {}): Promise<V8Collected> {
+    const collected: V8Collected = { processCov: { result: [] }, sourceMaps: {}, sourcesDirs: [], accepts: () => false, processes: 0, files: 0, unanswered: 0 }
     if (!this.#coverage) return collected
     const processCovs: ProcessCov[] = []
-    const sourceMaps: Record<string, SourceMapCacheEntry> = {}
     const pids = new Set<string>()
     const filters: FileFilter[] = []
     for (const server of this.#servers) {
       if (!server.reader) continue
-      if (!server.stopped) this.#reportFlush(server, await server.control.flush(FLUSH_TIMEOUT_MS))
+      if (!server.stopped) {
+        const flush = await server.control.flush(FLUSH_TIMEOUT_MS)
+        this.#reportFlush(server, flush)
+        collected.unanswered += flush.unanswered.length
+      }
       const filter = createFileFilter(
         options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude),
         [PACKAGE_DIST],
@@ -163,21 +181,35 @@ export class ServerCoverageSession {
         this.#log(`skipped ${read.corrupt.length} unreadable coverage file(s) of "${server.options.name}" (truncated or corrupt): ${read.corrupt.join(', ')}`)
       }
       processCovs.push(...read.processCovs)
-      Object.assign(sourceMaps, read.sourceMaps)
+      Object.assign(collected.sourceMaps, read.sourceMaps)
       for (const thread of read.threads) pids.add(`${server.options.name}/${thread}`)
       collected.files += read.files
+      collected.sourcesDirs.push(server.sourcesDir)
     }
-    const merged = mergeProcessCovs(processCovs)
-    const sourcesDirs = this.#servers.map((server) => server.sourcesDir)
-    const conversion = await convertScripts(merged.result, sourceMaps, options.parse ?? parseWithAcorn, sourcesDirs)
+    collected.processCov = mergeProcessCovs(processCovs)
+    collected.accepts = (path) => filters.some((filter) => filter.accepts(path))
+    collected.processes = pids.size
+    return collected
+  }
+
+  /**
+   * Flushes every live server process, reads the coverage written since the previous collection,
+   * merges it across processes as raw V8 and converts it once per file to istanbul data.
+   */
+  async collect(options: CollectOptions = {}): Promise<Collected> {
+    const startedAt = Date.now()
+    const v8 = await this.collectV8(options)
+    const collected: Collected = { data: {}, processes: v8.processes, files: v8.files, unanswered: v8.unanswered }
+    if (!this.#coverage) return collected
+    const conversion = await convertScripts(v8.processCov.result, v8.sourceMaps, options.parse ?? parseWithAcorn, v8.sourcesDirs)
     for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
     for (const [file, fileCoverage] of Object.entries(conversion.data)) {
-      if (filters.some((filter) => filter.accepts(file))) collected.data[file] = fileCoverage
+      if (v8.accepts(file)) collected.data[file] = fileCoverage
     }
-    collected.processes = pids.size
+    const fileCount = Object.keys(collected.data).length
     this.#log(
-      `collected coverage from ${pids.size} process${pids.size === 1 ? '' : 'es'}, ` +
-        `${Object.keys(collected.data).length} file${Object.keys(collected.data).length === 1 ? '' : 's'} in ${Date.now() - startedAt} ms`,
+      `collected coverage from ${v8.processes} process${v8.processes === 1 ? '' : 'es'}, ` +
+        `${fileCount} file${fileCount === 1 ? '' : 's'} in ${Date.now() - startedAt} ms`,
     )
     return collected
   }

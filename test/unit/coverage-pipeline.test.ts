@@ -1,4 +1,5 @@
 import type { FileCoverageData } from 'istanbul-lib-coverage'
+import type { ScriptCov } from '../../src/coverage/v8-types.js'
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -158,7 +159,7 @@ describe('real V8 coverage through read → merge → convert', () => {
     const goneRead = await new CoverageDirReader(goneDir).read(() => true, true)
     const appRead = await new CoverageDirReader(v8Dir).read(() => true, true)
     const merged = mergeProcessCovs([...goneRead.processCovs, ...appRead.processCovs]).result
-    expect(merged.map((script) => script.url).sort()).toEqual([pathToFileURL(appFile).href, pathToFileURL(gone).href].sort())
+    expect(merged.map((script: ScriptCov) => script.url).sort()).toEqual([pathToFileURL(appFile).href, pathToFileURL(gone).href].sort())
     const conversion = await convertScripts(merged, {}, parseWithAcorn)
     expect(conversion.failed).toHaveLength(1)
     expect(conversion.failed[0]!.path).toBe(gone)
