@@ -118,7 +118,8 @@ export class ServerCoverageSession {
   }
 
   async #startOne(options: ResolvedServerOptions): Promise<void> {
-    const dir = join(this.#dataDir, options.name.replace(/[^\w.-]/g, '_'))
+    // The index keeps folders unique and inside the data dir whatever the name (`..`, `a b` vs `a_b`).
+    const dir = join(this.#dataDir, `${this.#servers.length}-${options.name.replace(/[^\w-]/g, '_')}`)
     const v8Dir = join(dir, 'v8')
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
     await mkdir(join(dir, 'sources'), { mode: 0o700 })

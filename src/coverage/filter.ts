@@ -1,5 +1,5 @@
 import type { ScriptFilter } from './read.js'
-import { relative, sep } from 'node:path'
+import { isAbsolute, relative, sep } from 'node:path'
 import picomatch from 'picomatch'
 
 /** Which server files end up in the report, applied before and after source-map remapping. */
@@ -29,7 +29,7 @@ export function globPredicate(root: string, include: string[] | undefined, exclu
   const isMatch = picomatch(include?.length ? include : ['**'], { dot: true, ignore: exclude ?? [] })
   return (path) => {
     const rel = relative(root, path)
-    if (rel.startsWith('..')) return Boolean(include?.length) && isMatch(path)
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) return Boolean(include?.length) && isMatch(path)
     return isMatch(rel.split(sep).join('/'))
   }
 }
