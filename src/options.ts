@@ -49,6 +49,11 @@ export interface ServerOptions {
   include?: string[]
   /** Globs of server files not to report (`node_modules` never is). @default the runner's coverage exclude */
   exclude?: string[]
+  /**
+   * What the server runs on: `node` (V8 coverage) or `python` (Coverage.py). @default inferred from
+   * `command` (`uwsgi`, `gunicorn`, `python`, `flask` → python), else node
+   */
+  runtime?: 'node' | 'python'
 }
 
 /** Options after validation and defaults: what the launcher and collector consume. */
@@ -67,11 +72,22 @@ export interface ResolvedServerOptions {
   stderr: 'pipe' | 'ignore'
   include: string[] | undefined
   exclude: string[] | undefined
+  runtime: 'node' | 'python'
+  /** Whether `runtime` was inferred from the command rather than given. */
+  runtimeInferred: boolean
+}
+
+const PYTHON_COMMANDS = /^(?:.*\/)?(?:uwsgi|gunicorn|python[\d.]*|flask|coverage)$/
+
+/** Infers the runtime from the command's program (after any `VAR=value` prefixes). */
+export function inferRuntime(command: string | undefined): 'node' | 'python' {
+  const program = command?.trim().split(/\s+/).find((word) => !/^\w+=/.test(word))
+  return program && PYTHON_COMMANDS.test(program) ? 'python' : 'node'
 }
 
 const KNOWN_KEYS = new Set([
   'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
-  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude',
+  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime',
 ])
 
 function describe(value: unknown): string {
@@ -170,7 +186,13 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
       `server-coverage: the \`${prefix}workers\` option applies to \`app\` only; a \`command\` starts its own workers.`,
     )
   }
+  const runtimeOption = options.runtime === undefined ? undefined : oneOf(options.runtime, `${prefix}runtime`, ['node', 'python'] as const, 'node')
+  if (runtimeOption === 'python' && app !== undefined) {
+    throw new ServerCoverageError('INVALID_OPTION', `server-coverage: the \`${prefix}app\` option hosts Node apps; for a Python server give a \`command\` (e.g. "uwsgi --ini app.ini").`)
+  }
   return {
+    runtime: runtimeOption ?? inferRuntime(command),
+    runtimeInferred: runtimeOption === undefined,
     name: optionalString(options, 'name', prefix) ?? (index === 0 ? 'server' : `server${index + 1}`),
     command,
     app: app === undefined ? undefined : isAbsolute(app) ? app : resolve(cwd, app),

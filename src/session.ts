@@ -5,6 +5,7 @@ import type { FlushResult } from './launch/control-server.js'
 import type { LaunchedServer } from './launch/launch.js'
 import type { ResolvedServerOptions } from './options.js'
 import type { ProcessCov, SourceMapCacheEntry } from './coverage/v8-types.js'
+import type { ServerRuntime } from './runtimes/types.js'
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -12,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { mergeProcessCovs } from '@bcoe/v8-coverage'
 import { convertScripts } from './coverage/convert.js'
 import { createFileFilter, globPredicate } from './coverage/filter.js'
+import { mergeCoverageData } from './coverage/merge-map.js'
 import { parseWithAcorn } from './coverage/parse.js'
 import { CoverageDirReader } from './coverage/read.js'
 import { ControlServer } from './launch/control-server.js'
@@ -70,6 +72,8 @@ interface RunningServer {
   launched: LaunchedServer
   control: ControlServer
   reader: CoverageDirReader | undefined
+  /** Set for non-Node runtimes (Python), which save and read their own data. */
+  runtime: ServerRuntime | undefined
   /** Where the agent saves sources that exist only in memory (tsx and other loaders). */
   sourcesDir: string
   stopped: boolean
@@ -129,10 +133,16 @@ export class ServerCoverageSession {
       .filter(Boolean)
       .join(' ')
     const env: Record<string, string> = { NODE_OPTIONS: nodeOptions, SERVER_COVERAGE_SOCKET: control.socketPath }
-    if (this.#coverage) {
+    let runtime: ServerRuntime | undefined
+    if (this.#coverage && options.runtime === 'python') {
+      const { createPythonRuntime } = await import('./runtimes/python/index.js')
+      runtime = await createPythonRuntime({ options, dir, socketPath: control.socketPath, log: this.#log })
+      Object.assign(env, runtime.env)
+    } else if (this.#coverage) {
       env.NODE_V8_COVERAGE = v8Dir
       env.SERVER_COVERAGE_SOURCES = join(dir, 'sources')
     }
+    if (options.runtimeInferred && options.runtime === 'python') this.#log(`"${options.command}" looks like a Python server: measuring it with Coverage.py (set \`runtime\` to override)`)
     this.#log(`starting "${describeServer(options)}"${this.#coverage ? '' : ' (coverage off)'}…`)
     let launched: LaunchedServer
     try {
@@ -141,8 +151,17 @@ export class ServerCoverageSession {
       await control.close()
       throw error
     }
-    const reader = this.#coverage ? new CoverageDirReader(v8Dir) : undefined
-    this.#servers.push({ options, launched, control, reader, sourcesDir: join(dir, 'sources'), stopped: false })
+    const reader = this.#coverage && !runtime ? new CoverageDirReader(v8Dir) : undefined
+    const server: RunningServer = { options, launched, control, reader, runtime, sourcesDir: join(dir, 'sources'), stopped: false }
+    this.#servers.push(server)
+    if (runtime) {
+      try {
+        await runtime.verify()
+      } catch (error) {
+        await this.stop()
+        throw error
+      }
+    }
     const processes = control.live.length
     this.#log(
       `ready at ${launched.baseUrl} in ${launched.readyMs} ms (${processes} process${processes === 1 ? '' : 'es'} registered)`,
@@ -166,12 +185,13 @@ export class ServerCoverageSession {
     const pids = new Set<string>()
     const filters: FileFilter[] = []
     for (const server of this.#servers) {
-      if (!server.reader) continue
+      if (!server.reader && !server.runtime) continue
       if (!server.stopped) {
         const flush = await server.control.flush(FLUSH_TIMEOUT_MS)
         this.#reportFlush(server, flush)
         collected.unanswered += flush.unanswered.length
       }
+      if (!server.reader) continue
       const filter = createFileFilter(
         options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude),
         [PACKAGE_DIST],
@@ -207,9 +227,17 @@ export class ServerCoverageSession {
     for (const [file, fileCoverage] of Object.entries(conversion.data)) {
       if (v8.accepts(file)) collected.data[file] = fileCoverage
     }
+    for (const server of this.#servers) {
+      if (!server.runtime) continue
+      const accepts = createFileFilter(options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude), [PACKAGE_DIST]).accepts
+      const read = await server.runtime.read(server.stopped, accepts)
+      mergeCoverageData(collected.data, read.data)
+      collected.processes += read.processes
+      collected.files += read.files
+    }
     const fileCount = Object.keys(collected.data).length
     this.#log(
-      `collected coverage from ${v8.processes} process${v8.processes === 1 ? '' : 'es'}, ` +
+      `collected coverage from ${collected.processes} process${collected.processes === 1 ? '' : 'es'}, ` +
         `${fileCount} file${fileCount === 1 ? '' : 's'} in ${Date.now() - startedAt} ms`,
     )
     return collected

@@ -3,7 +3,7 @@ import { ServerCoverageError } from '../../src/errors.js'
 import { resolveServerOptions, resolveServers } from '../../src/options.js'
 
 const ROOT = '/project'
-const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude'
+const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime'
 
 /** The error `fn` throws, failing when it does not throw a ServerCoverageError. */
 function errorOf(fn: () => unknown): ServerCoverageError {
@@ -38,7 +38,18 @@ describe('resolveServerOptions defaults', () => {
       stderr: 'ignore',
       include: undefined,
       exclude: undefined,
+      runtime: 'node',
+      runtimeInferred: true,
     })
+  })
+
+  // The runtime is inferred from the program, after any VAR=value prefixes; an explicit one wins.
+  test('runtime inference', () => {
+    expect(resolveServerOptions({ command: 'uwsgi --ini run.ini' }, ROOT)).toMatchObject({ runtime: 'python', runtimeInferred: true })
+    expect(resolveServerOptions({ command: 'FLASK_APP=run.py /usr/bin/python3 -m flask run' }, ROOT).runtime).toBe('python')
+    expect(resolveServerOptions({ command: 'gunicorn -w 4 run:app' }, ROOT).runtime).toBe('python')
+    expect(resolveServerOptions({ command: 'node uwsgi.js' }, ROOT).runtime).toBe('node')
+    expect(resolveServerOptions({ command: 'uwsgi x', runtime: 'node' }, ROOT)).toMatchObject({ runtime: 'node', runtimeInferred: false })
   })
 
   // A relative `cwd` resolves against the root, and a relative `app` against that cwd.
