@@ -1,0 +1,138 @@
+import type { FileCoverageData } from 'istanbul-lib-coverage'
+import type { JestGlobalConfig, JestProjectConfig, JestTest, JestTestResult } from './jest-types.js'
+import type { JestState, ProjectServers } from './state.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { jestFileFilter } from './filter.js'
+import { injectIstanbul } from './inject-babel.js'
+import { buildV8Entries } from './inject-v8.js'
+import { holder } from './state.js'
+
+function log(line: string): void {
+  process.stderr.write(`server-coverage: ${line}\n`)
+}
+
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`
+
+/** The private folder for this run's source maps; Jest reads them in its onRunComplete. */
+async function runScratchDir(run: number): Promise<string> {
+  const slot = holder()
+  if (!slot.scratchDir) {
+    slot.scratchDir = mkdtempSync(join(tmpdir(), 'server-coverage-jest-'))
+    const dir = slot.scratchDir
+    // Jest 29 skips global teardown with --bail, and watch mode ends with process.exit.
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+  }
+  const dir = join(slot.scratchDir, `run-${run}`)
+  // The previous watch run's report is written: its files can go.
+  await rm(join(slot.scratchDir, `run-${run - 1}`), { recursive: true, force: true })
+  await mkdir(dir, { recursive: true })
+  return dir
+}
+
+let runs = 0
+
+/**
+ * Jest reporter (`server-coverage/jest/reporter`). Jest writes coverage-final.json, every
+ * coverage reporter and the threshold check in its CoverageReporter, which runs after custom
+ * reporters and before global teardown. So when the last test file's result arrives, this
+ * reporter flushes every server process and adds the data to that result (`v8Coverage` for the
+ * v8 provider, `coverage` for babel), and Jest reports it as its own.
+ */
+export class ServerCoverageReporter {
+  readonly #globalConfig: JestGlobalConfig
+  #total = 0
+  #seen = 0
+  #done = false
+  /** URLs of the tests' own raw V8 data (v8 provider). */
+  readonly #testUrls = new Set<string>()
+  /** The tests' istanbul map of each file (babel provider); Jest clears `coverage` after each file. */
+  readonly #testMaps = new Map<string, FileCoverageData>()
+  /** Project configs seen on test files, by rootDir: Jest's own, CLI flags applied. */
+  readonly #configs = new Map<string, JestProjectConfig>()
+
+  constructor(globalConfig: JestGlobalConfig) {
+    this.#globalConfig = globalConfig
+  }
+
+  onRunStart(aggregatedResults: { numTotalTestSuites: number }): void {
+    this.#total = aggregatedResults.numTotalTestSuites
+    this.#seen = 0
+    this.#done = false
+  }
+
+  async onTestFileResult(test: JestTest, testResult: JestTestResult): Promise<void> {
+    this.#seen += 1
+    if (!this.#configs.has(test.context.config.rootDir)) this.#configs.set(test.context.config.rootDir, test.context.config)
+    for (const entry of testResult.v8Coverage ?? []) this.#testUrls.add(entry.result.url)
+    for (const [file, data] of Object.entries(testResult.coverage ?? {})) {
+      if (!this.#testMaps.has(file)) this.#testMaps.set(file, data as FileCoverageData)
+    }
+    if (this.#seen !== this.#total) return
+    this.#done = true
+    const state = holder().current
+    if (!state?.coverage || !this.#globalConfig.collectCoverage) return
+    try {
+      await this.#inject(state, testResult)
+    } catch (error) {
+      // Never break Jest's own report: the server's part is missing, and we say why.
+      log(`could not add the server's coverage: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+    }
+  }
+
+  onRunComplete(): void {
+    const state = holder().current
+    if (!state) {
+      log('no server was started: add `globalSetup: \'server-coverage/jest/global-setup\'` to your Jest config.')
+    } else if (state.coverage && this.#globalConfig.collectCoverage && !this.#done && this.#total > 0) {
+      log(`the run ended after ${this.#seen} of ${this.#total} test files (--bail or interrupted): the server's coverage is not in this report.`)
+    }
+  }
+
+  #filterFor(project: ProjectServers): (path: string) => boolean {
+    const config = this.#configs.get(project.rootDir) ?? project.config
+    return config ? jestFileFilter(this.#globalConfig, config) : () => true
+  }
+
+  async #inject(state: JestState, testResult: JestTestResult): Promise<void> {
+    const startedAt = Date.now()
+    const v8 = this.#globalConfig.coverageProvider === 'v8'
+    const dir = v8 ? await runScratchDir(++runs) : ''
+    let processes = 0
+    let files = 0
+    for (const project of state.projects) {
+      const jestAccepts = this.#filterFor(project)
+      // The server's own include/exclude, when given, narrow what Jest's filters let through.
+      const ownGlobs = project.servers.some((server) => server.include !== undefined || server.exclude !== undefined)
+      const filter = ownGlobs ? {} : { filter: jestAccepts }
+      if (v8) {
+        const collected = await project.session.collectV8(filter)
+        const accepts = (path: string): boolean => collected.accepts(path) && jestAccepts(path)
+        const injection = await buildV8Entries(collected, { accepts, takenUrls: this.#testUrls, dir })
+        testResult.v8Coverage ??= []
+        testResult.v8Coverage.push(...injection.entries)
+        for (const { path, reason } of injection.failed) log(`could not convert ${path}: ${reason} (left out of the report)`)
+        processes += collected.processes
+        files += injection.entries.length
+      } else {
+        const collected = await project.session.collect(filter)
+        const data = Object.fromEntries(Object.entries(collected.data).filter(([file]) => jestAccepts(file)))
+        testResult.coverage ??= {}
+        const injection = injectIstanbul(testResult.coverage, data, this.#testMaps)
+        for (const file of injection.keptTestSide) {
+          log(`${file} is run by both the tests and the server, and the tests ran it through a transpiler: the maps cannot line up, so only the tests' coverage of it is reported.`)
+        }
+        for (const [file, count] of injection.unmatched) {
+          log(`${file} is run by both the tests and the server; ${count} covered server location(s) did not line up with Jest's statement map and were left out rather than counted twice.`)
+        }
+        processes += collected.processes
+        files += injection.added
+      }
+    }
+    if (v8) log(`collected coverage from ${plural(processes, 'process')}, ${plural(files, 'file')} in ${Date.now() - startedAt} ms`)
+  }
+}
+
+export default ServerCoverageReporter
