@@ -258,9 +258,11 @@ export class ServerCoverageSession {
 
   /**
    * Stops every server (graceful signal to the group, SIGKILL after `gracefulShutdown.timeout`),
-   * says which processes were forced, and removes the session's data. Idempotent.
+   * says which processes were forced, and removes the session's data. Idempotent. With `collect`,
+   * first reads what the servers wrote while shutting down (since the last `collect()`), so a CLI
+   * run can report shutdown code too; a runner that already wrote its report does not need it.
    */
-  async stop(): Promise<void> {
+  async stop(options: CollectOptions & { collect?: boolean } = {}): Promise<Collected | undefined> {
     for (const server of this.#servers) {
       if (server.stopped) continue
       server.stopped = true
@@ -276,6 +278,8 @@ export class ServerCoverageSession {
       }
       await server.control.close()
     }
+    const leftovers = options.collect && this.#servers.length > 0 ? await this.collect(options) : undefined
     await rm(this.#dataDir, { recursive: true, force: true })
+    return leftovers
   }
 }

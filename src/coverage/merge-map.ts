@@ -1,7 +1,15 @@
 import type { BranchMapping, CoverageMapData, FileCoverageData, FunctionMapping, Range } from 'istanbul-lib-coverage'
 
+/**
+ * Converters write `Infinity` as the end column of a node that ends its line, and JSON turns it
+ * into `null`: the same location read back from a file must give the same key.
+ */
+function column(value: number | null | undefined): string {
+  return value == null || value === Infinity ? 'end' : String(value)
+}
+
 function rangeKey(range: Range): string {
-  return `${range.start.line}:${range.start.column}-${range.end.line}:${range.end.column}`
+  return `${range.start.line}:${column(range.start.column)}-${range.end.line}:${column(range.end.column)}`
 }
 
 function functionKey(fn: FunctionMapping): string {

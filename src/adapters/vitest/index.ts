@@ -43,7 +43,10 @@ export function serverCoverage(options: ServerOptions | ServerOptions[]): Plugin
       const state: ProjectState = { root, servers: resolveServers(options, root), session: undefined, wrappedProvider: undefined }
       projects().set(projectKey(root, project.name), state)
       const coverage = vitest.config.coverage as { enabled: boolean; provider?: string; customProviderModule?: string }
-      if (!coverage.enabled) return
+      // `--merge-reports` runs no server: each shard's blob already holds its server coverage, and
+      // the built-in provider's mergeReports merges them. (Vitest's module runner also hands a
+      // custom provider module back empty in that mode.)
+      if (!coverage.enabled || (vitest.config as { mergeReports?: string }).mergeReports) return
       const provider = coverage.provider ?? 'v8'
       if (provider === 'v8' || provider === 'istanbul') {
         // Swap in our module before Vitest creates the provider: it loads the user's provider and

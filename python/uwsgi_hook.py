@@ -1,0 +1,69 @@
+"""server-coverage's uWSGI hook, injected as ``UWSGI_SHARED_IMPORT=<this file>``.
+
+uWSGI runs shared imports in the master after the ``uwsgi`` module exists and before the app is
+imported, so Coverage.py starts here: the app's import-time lines are traced, and every forked
+worker inherits the tracer. Per worker (``uwsgi.post_fork_hook``; Python's ``os.register_at_fork``
+is not called by uWSGI's C fork) it registers with the collector; at worker exit
+(``uwsgi.atexit``, chained to any previous one) it only stops and saves. uWSGI's extra core
+threads (``threads = N``) are created in C, out of reach of ``threading.settrace``: each builds a
+``threading._DummyThread`` once, where the tracer is installed.
+"""
+import os
+import signal
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import _server_coverage_agent as agent
+finally:
+    sys.path.pop(0)
+
+import uwsgi  # noqa: E402  (exists only inside uWSGI)
+
+
+def _stop_master():
+    # SIGINT stops uWSGI 2.0 (SIGTERM would reload it unless die-on-term is set).
+    try:
+        os.kill(uwsgi.masterpid() or os.getppid(), signal.SIGINT)
+    except (OSError, AttributeError):
+        pass
+
+
+def _install():
+    if agent.start('uwsgi') is None:
+        return
+    agent.on_orphan = _stop_master
+
+    dummy_init = threading._DummyThread.__init__
+
+    def traced_dummy_init(self, *args, **kwargs):
+        agent.trace_this_thread()
+        dummy_init(self, *args, **kwargs)
+
+    threading._DummyThread.__init__ = traced_dummy_init
+
+    previous_post_fork = getattr(uwsgi, 'post_fork_hook', None)
+
+    def post_fork():
+        agent.write_marker('worker', worker=uwsgi.worker_id())
+        agent.connect()
+        if previous_post_fork is not None:
+            previous_post_fork()
+
+    uwsgi.post_fork_hook = post_fork
+
+    previous_atexit = getattr(uwsgi, 'atexit', None)
+
+    def at_exit():
+        # Only save in workers: the master never serves, and its import-time lines are already in
+        # every worker's data (inherited through fork).
+        if uwsgi.worker_id() > 0:
+            agent.final_save()
+        if previous_atexit is not None:
+            previous_atexit()
+
+    uwsgi.atexit = at_exit
+
+
+_install()
