@@ -104,10 +104,19 @@ def save():
     return str(error)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
 def final_save():
     """Stops tracing and saves: the exit path of a worker. Safe to call twice."""
     if _cov is None:
         return
+    # uWSGI exits from inside its signal handler; a second stop signal (the group's SIGTERM plus
+    # the master's SIGINT) would re-enter exit() in the middle of this save and deadlock in malloc.
+    try:
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    except (OSError, ValueError):
+        pass
     try:
         _cov.stop()
     except Exception:
@@ -127,8 +136,10 @@ def _send(sock, message):
 
 
 def _control_loop(pid):
-    # This thread is ours, not the app's: never trace it.
+    # This thread is ours, not the app's: never trace it, and leave stop signals to the main thread
+    # (a handler that exits must not run here, mid-save).
     sys.settrace(None)
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(SOCKET_PATH)

@@ -143,7 +143,8 @@ export class ServerCoverageSession {
       env.SERVER_COVERAGE_SOURCES = join(dir, 'sources')
     }
     if (options.runtimeInferred && options.runtime === 'python') this.#log(`"${options.command}" looks like a Python server: measuring it with Coverage.py (set \`runtime\` to override)`)
-    this.#log(`starting "${describeServer(options)}"${this.#coverage ? '' : ' (coverage off)'}…`)
+    const label = options.name === 'server' ? '' : `${options.name}: `
+    this.#log(`${label}starting "${describeServer(options)}"${this.#coverage ? '' : ' (coverage off)'}…`)
     let launched: LaunchedServer
     try {
       launched = await launchServer(options, { env, hostScript: HOST_PATH })
@@ -164,7 +165,7 @@ export class ServerCoverageSession {
     }
     const processes = control.live.length
     this.#log(
-      `ready at ${launched.baseUrl} in ${launched.readyMs} ms (${processes} process${processes === 1 ? '' : 'es'} registered)`,
+      `${label}ready at ${launched.baseUrl} in ${launched.readyMs} ms (${processes} process${processes === 1 ? '' : 'es'} registered)`,
     )
   }
 

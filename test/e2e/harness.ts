@@ -19,11 +19,11 @@ const VITEST_BIN = join(VITEST_HOME, 'node_modules', 'vitest', 'vitest.mjs')
 export const VITEST_VERSION = (JSON.parse(readFileSync(join(VITEST_HOME, 'node_modules', 'vitest', 'package.json'), 'utf8')) as { version: string }).version
 
 /** Copies a fixture project into a fresh folder where `server-coverage` and `vitest` resolve. */
-export function makeProject(fixture: string): string {
+export function makeProject(fixture: string, from = join(REPO, 'test', 'fixtures', 'projects', fixture)): string {
   const base = join(VITEST_HOME, '.e2e-tmp')
   mkdirSync(base, { recursive: true })
-  const dir = mkdtempSync(join(base, `${fixture}-`))
-  cpSync(join(REPO, 'test', 'fixtures', 'projects', fixture), dir, { recursive: true })
+  const dir = mkdtempSync(join(base, `${fixture.replace(/\W/g, '-')}-`))
+  cpSync(from, dir, { recursive: true, filter: (source) => !/[/\\](node_modules|coverage)$/.test(source) })
   // Resolve `server-coverage` like an installed (linked) package; everything else, Vitest included,
   // resolves from VITEST_HOME's node_modules above the project.
   mkdirSync(join(dir, 'node_modules'), { recursive: true })
