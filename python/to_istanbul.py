@@ -157,8 +157,6 @@ def main(argv):
         branch_arcs = {}
         executed_arcs = set()
         if analysis.has_arcs():
-            for source_line, target in analysis.arc_possibilities():
-                pass
             for source_line, targets in analysis.executed_branch_arcs().items():
                 branch_arcs.setdefault(source_line, set()).update(targets)
                 executed_arcs.update((source_line, target) for target in targets)
