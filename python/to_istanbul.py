@@ -15,7 +15,7 @@ describe it the istanbul way:
   body ran.
 - branches: from arcs, grouped by source line. On Python 3.11, Coverage.py 6.5 reports every
   decorated ``def``/``class`` line as a two-way branch (to its decorator, and on): not a branch of
-  the program, so left out (counted in ``decoratorBranches``).
+  the program, so left out (counted in the totals).
 - paths: absolute.
 """
 import ast
@@ -106,12 +106,13 @@ def convert_file(path, statements, executed, branch_arcs, executed_arcs, source)
         hit = any(first <= line <= last for line in executed if line in statements)
         data['fnMap'][str(index)] = {key: function[key] for key in ('name', 'decl', 'loc', 'line')}
         data['f'][str(index)] = 1 if hit else 0
-    decorator_branches = 0
+    decorator_branches = decorator_covered = 0
     index = 0
     for source_line in sorted(branch_arcs):
         targets = sorted(branch_arcs[source_line], key=lambda target: (target < 0, target))
         if source_line in smap.decorated_lines:
             decorator_branches += len(targets)
+            decorator_covered += sum(1 for target in targets if (source_line, target) in executed_arcs)
             continue
         here = smap.statement(source_line)
         locations = [smap.statement(target) if target > 0 else here for target in targets]
@@ -123,7 +124,7 @@ def convert_file(path, statements, executed, branch_arcs, executed_arcs, source)
         }
         data['b'][str(index)] = [1 if (source_line, target) in executed_arcs else 0 for target in targets]
         index += 1
-    return data, decorator_branches
+    return data, (decorator_branches, decorator_covered)
 
 
 def main(argv):
@@ -142,7 +143,7 @@ def main(argv):
     cov = coverage.Coverage(config_file=config_file, data_file=combined_file, messages=False)
     cov.combine([data_dir], keep=True)
     cov.load()
-    totals = dict(statements=0, covered=0, branches=0, covered_branches=0, decorator_branches=0, files=0)
+    totals = dict(statements=0, covered=0, branches=0, covered_branches=0, decorator_branches=0, decorator_covered=0, files=0)
     for measured in sorted(cov.get_data().measured_files()):
         path = os.path.abspath(measured)
         try:
@@ -162,7 +163,7 @@ def main(argv):
                 executed_arcs.update((source_line, target) for target in targets)
             for source_line, targets in analysis.missing_branch_arcs().items():
                 branch_arcs.setdefault(source_line, set()).update(targets)
-        data, decorator_branches = convert_file(path, statements, executed, branch_arcs, executed_arcs, source)
+        data, (decorator_branches, decorator_covered) = convert_file(path, statements, executed, branch_arcs, executed_arcs, source)
         result['files'][path] = data
         numbers = analysis.numbers
         totals['files'] += 1
@@ -171,6 +172,7 @@ def main(argv):
         totals['branches'] += numbers.n_branches
         totals['covered_branches'] += numbers.n_executed_branches
         totals['decorator_branches'] += decorator_branches
+        totals['decorator_covered'] += decorator_covered
     result['totals'] = totals
     json.dump(result, sys.stdout)
     return 0

@@ -1,0 +1,48 @@
+import type { PythonServerKind } from './files.js'
+
+/** What the injected environment needs to know about one server. */
+export interface PythonEnvInput {
+  kind: PythonServerKind
+  /** Our `.coveragerc` for this server. */
+  configFile: string
+  /** Where the processes write their marker files (started / worker / error). */
+  stateDir: string
+  /** The shipped `python/` folder and its uWSGI hook. */
+  pythonDir: string
+  uwsgiHook: string
+  /** The env the server would get without us (`process.env` + the `env` option). */
+  baseEnv: Record<string, string | undefined>
+}
+
+/**
+ * The environment that puts Coverage.py into a Python server without touching its files:
+ *
+ * - uWSGI reads `UWSGI_<OPTION>` variables, which only *add* options the ini leaves out:
+ *   `shared-import` runs our hook in the master before the app is imported; `die-on-term` makes
+ *   the session's SIGTERM a stop (uWSGI 2.0 reloads on SIGTERM); `master` gives a process that
+ *   outlives workers and runs the stop; `enable-threads` lets our per-worker control thread run
+ *   (without it uWSGI keeps the GIL while idle); `need-app` turns an app that fails to import into
+ *   a failed start with its traceback (instead of a server answering 500 until the timeout).
+ * - gunicorn and plain Python import `sitecustomize` at startup: ours goes first on `PYTHONPATH`
+ *   and runs any `sitecustomize` it shadows. (A gunicorn `--config` in `GUNICORN_CMD_ARGS` would
+ *   replace the user's own `gunicorn.conf.py`, which gunicorn loads by default.)
+ */
+export function pythonEnv(input: PythonEnvInput): Record<string, string> {
+  const env: Record<string, string> = {
+    SERVER_COVERAGE_PY_CONFIG: input.configFile,
+    SERVER_COVERAGE_PY_STATE: input.stateDir,
+  }
+  if (input.kind === 'uwsgi') {
+    Object.assign(env, {
+      UWSGI_SHARED_IMPORT: input.uwsgiHook,
+      UWSGI_DIE_ON_TERM: '1',
+      UWSGI_MASTER: '1',
+      UWSGI_ENABLE_THREADS: '1',
+      UWSGI_NEED_APP: '1',
+    })
+  } else {
+    const existing = input.baseEnv.PYTHONPATH
+    env.PYTHONPATH = existing ? `${input.pythonDir}:${existing}` : input.pythonDir
+  }
+  return env
+}
