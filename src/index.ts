@@ -20,7 +20,7 @@ export { resolveServers } from './options.js'
  * const { data } = await session.collect()   // istanbul CoverageMapData
  * await session.stop()
  */
-export function startServerCoverage(
+export async function startServerCoverage(
   servers: ServerOptions | ServerOptions[],
   options: Omit<SessionOptions, 'servers'> & { root?: string } = {},
 ): Promise<ServerCoverageSession> {

@@ -180,6 +180,14 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   if (url !== undefined && !url.startsWith('/') && !/^https?:\/\//.test(url)) {
     throw invalid(`${prefix}url`, 'an http(s) URL or a path starting with `/`', url)
   }
+  const urlPort = url === undefined || url.startsWith('/') ? undefined : /^https?:\/\/[^/]*:(\d+)/.exec(url)?.[1]
+  if (urlPort !== undefined && port === undefined) {
+    throw new ServerCoverageError(
+      'INVALID_OPTION',
+      `server-coverage: the \`${prefix}url\` option "${url}" names port ${urlPort}, but the server gets a free port (no \`port\` option): ` +
+        `write {port} in the URL, give a path such as "/health", or set \`port: ${urlPort}\`.`,
+    )
+  }
   if (command !== undefined && options.workers !== undefined) {
     throw new ServerCoverageError(
       'INVALID_OPTION',

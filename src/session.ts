@@ -6,6 +6,7 @@ import type { LaunchedServer } from './launch/launch.js'
 import type { ResolvedServerOptions } from './options.js'
 import type { ProcessCov, SourceMapCacheEntry } from './coverage/v8-types.js'
 import type { ServerRuntime } from './runtimes/types.js'
+import { statSync } from 'node:fs'
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -77,6 +78,8 @@ interface RunningServer {
   /** Where the agent saves sources that exist only in memory (tsx and other loaders). */
   sourcesDir: string
   stopped: boolean
+  /** Pids already reported as lost. */
+  lostReported: Set<number>
 }
 
 function defaultLog(line: string): void {
@@ -153,7 +156,7 @@ export class ServerCoverageSession {
       throw error
     }
     const reader = this.#coverage && !runtime ? new CoverageDirReader(v8Dir) : undefined
-    const server: RunningServer = { options, launched, control, reader, runtime, sourcesDir: join(dir, 'sources'), stopped: false }
+    const server: RunningServer = { options, launched, control, reader, runtime, sourcesDir: join(dir, 'sources'), stopped: false, lostReported: new Set() }
     this.#servers.push(server)
     if (runtime) {
       try {
@@ -167,6 +170,28 @@ export class ServerCoverageSession {
     this.#log(
       `${label}ready at ${launched.baseUrl} in ${launched.readyMs} ms (${processes} process${processes === 1 ? '' : 'es'} registered)`,
     )
+  }
+
+  #checkpointing: Promise<void> | undefined
+
+  /**
+   * Asks every live server process to write its coverage so far (a checkpoint), without reading
+   * it: a process SIGKILLed later loses only what it ran after its last checkpoint. Overlapping
+   * calls share one round. Never rejects.
+   */
+  checkpoint(): Promise<void> {
+    if (!this.#coverage) return Promise.resolve()
+    this.#checkpointing ??= (async () => {
+      for (const server of this.#servers) if (!server.stopped) await server.control.flush(FLUSH_TIMEOUT_MS)
+    })()
+      .catch(() => {})
+      .finally(() => (this.#checkpointing = undefined))
+    return this.#checkpointing
+  }
+
+  /** The session's private data folder (mode 0700, removed by `stop`). */
+  get dataDir(): string {
+    return this.#dataDir
   }
 
   /** Base URL of each server by name, in start order. */
@@ -199,6 +224,7 @@ export class ServerCoverageSession {
       )
       filters.push(filter)
       const read = await server.reader.read(filter.script, server.stopped)
+      this.#reportLostProcesses(server)
       if (read.corrupt.length > 0) {
         this.#log(`skipped ${read.corrupt.length} unreadable coverage file(s) of "${server.options.name}" (truncated or corrupt): ${read.corrupt.join(', ')}`)
       }
@@ -225,6 +251,7 @@ export class ServerCoverageSession {
     if (!this.#coverage) return collected
     const conversion = await convertScripts(v8.processCov.result, v8.sourceMaps, options.parse ?? parseWithAcorn, v8.sourcesDirs)
     for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
+    this.#reportChangedSources(v8.processCov.result.map((script) => script.url))
     for (const [file, fileCoverage] of Object.entries(conversion.data)) {
       if (v8.accepts(file)) collected.data[file] = fileCoverage
     }
@@ -242,6 +269,46 @@ export class ServerCoverageSession {
         `${fileCount} file${fileCount === 1 ? '' : 's'} in ${Date.now() - startedAt} ms`,
     )
     return collected
+  }
+
+  /**
+   * A process that exited without writing a file after its last flush was killed by a signal (or
+   * crashed in native code): say whose coverage is missing and for how long a window.
+   */
+  #reportLostProcesses(server: RunningServer): void {
+    if (!server.reader) return
+    for (const agent of server.control.processes) {
+      // Worker threads end with their process; only whole processes can be lost this way.
+      if (agent.connected || agent.threadId !== 0 || server.lostReported.has(agent.pid)) continue
+      const newest = server.reader.latestWrite.get(`${agent.pid}/0`) ?? 0
+      if (newest > agent.lastFlushAt) continue
+      server.lostReported.add(agent.pid)
+      const since = agent.lastFlushAt
+        ? `since its last checkpoint ${agent.disconnectedAt - agent.lastFlushAt} ms before it died`
+        : 'since it started (it never reached a checkpoint)'
+      this.#log(
+        `process ${agent.pid} (${describeProcess(agent.argv)}) of "${server.options.name}" exited without writing coverage ` +
+          `(killed by a signal?): its coverage ${since} is lost. Everything it flushed before that is kept.`,
+      )
+    }
+  }
+
+  readonly #startedAt = Date.now()
+  readonly #changedReported = new Set<string>()
+
+  /** V8 offsets refer to the code that ran: a file edited since then maps onto the wrong lines. */
+  #reportChangedSources(urls: string[]): void {
+    for (const url of urls) {
+      const path = fileURLToPath(url)
+      if (this.#changedReported.has(path)) continue
+      try {
+        if (statSync(path).mtimeMs <= this.#startedAt) continue
+      } catch {
+        continue
+      }
+      this.#changedReported.add(path)
+      this.#log(`${path} changed after the server loaded it: its coverage may land on the wrong lines. Re-run to be sure.`)
+    }
   }
 
   #reportFlush(server: RunningServer, result: FlushResult): void {

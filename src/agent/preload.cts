@@ -167,7 +167,8 @@ function connect(path: string): void {
         } catch (cause) {
           error = String(cause)
         }
-        socket.write(`${JSON.stringify({ t: 'flushed', id: message.id, error })}\n`)
+        // `at` lets the collector tell a later exit-time file from this one (see waitForNewMillisecond).
+        socket.write(`${JSON.stringify({ t: 'flushed', id: message.id, error, at: lastCoverageWriteMs })}\n`)
       } else if (message.t === 'welcome') {
         welcomed = true
       } else if (message.t === 'bye') {

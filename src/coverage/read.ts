@@ -63,6 +63,8 @@ export function filterProcessCov(file: NodeCoverageFile, filter: ScriptFilter): 
 export class CoverageDirReader {
   readonly dir: string
   readonly #consumed = new Set<string>()
+  /** `pid/threadId` → time (ms, from the file name) of the newest file read for it. */
+  readonly latestWrite = new Map<string, number>()
 
   constructor(dir: string) {
     this.dir = dir
@@ -93,7 +95,9 @@ export class CoverageDirReader {
       this.#consumed.add(name)
       read.files++
       read.pids.add(Number(match[1]))
-      read.threads.add(`${match[1]}/${match[3]}`)
+      const thread = `${match[1]}/${match[3]}`
+      read.threads.add(thread)
+      this.latestWrite.set(thread, Math.max(this.latestWrite.get(thread) ?? 0, Number(match[2])))
       const { processCov, sourceMaps } = filterProcessCov(file, filter)
       read.processCovs.push(processCov)
       Object.assign(read.sourceMaps, sourceMaps)

@@ -10,6 +10,10 @@ export interface AgentProcess {
   argv: string[]
   /** False once its socket closed (the process or thread exited). */
   connected: boolean
+  /** When its last flush wrote (ms since epoch, the process's clock), 0 if never. */
+  lastFlushAt: number
+  /** When its socket closed (ms since epoch), 0 while connected. */
+  disconnectedAt: number
 }
 
 /** What one flush round achieved. */
@@ -37,7 +41,7 @@ export class ControlServer {
   readonly #peers = new Set<Peer>()
   readonly #all: AgentProcess[] = []
   readonly #server = createServer((socket) => this.#accept(socket))
-  readonly #pendingFlushes = new Map<number, Map<Peer, (error?: string) => void>>()
+  readonly #pendingFlushes = new Map<number, Map<Peer, (error?: string, at?: number) => void>>()
   #nextFlushId = 1
 
   constructor(socketPath: string) {
@@ -69,7 +73,7 @@ export class ControlServer {
   #accept(socket: Socket): void {
     socket.setEncoding('utf8')
     socket.unref()
-    const peer: Peer = { socket, buffered: '', info: { pid: 0, ppid: 0, threadId: 0, argv: [], connected: true } }
+    const peer: Peer = { socket, buffered: '', info: { pid: 0, ppid: 0, threadId: 0, argv: [], connected: true, lastFlushAt: 0, disconnectedAt: 0 } }
     socket.on('data', (chunk: string) => {
       peer.buffered += chunk
       let newline = peer.buffered.indexOf('\n')
@@ -82,6 +86,7 @@ export class ControlServer {
     socket.on('error', () => {})
     socket.on('close', () => {
       peer.info.connected = false
+      peer.info.disconnectedAt = Date.now()
       this.#peers.delete(peer)
       // A process that exits during a flush has written its final file at exit: count it done.
       for (const waiting of this.#pendingFlushes.values()) waiting.get(peer)?.()
@@ -89,7 +94,7 @@ export class ControlServer {
   }
 
   #onMessage(peer: Peer, line: string): void {
-    let message: { t?: string; id?: number; error?: string; pid?: number; ppid?: number; threadId?: number; argv?: string[] }
+    let message: { t?: string; id?: number; error?: string; at?: number; pid?: number; ppid?: number; threadId?: number; argv?: string[] }
     try {
       message = JSON.parse(line) as typeof message
     } catch {
@@ -104,7 +109,7 @@ export class ControlServer {
       this.#all.push(peer.info)
       peer.socket.write('{"t":"welcome"}\n')
     } else if (message.t === 'flushed' && typeof message.id === 'number') {
-      this.#pendingFlushes.get(message.id)?.get(peer)?.(message.error)
+      this.#pendingFlushes.get(message.id)?.get(peer)?.(message.error, typeof message.at === 'number' ? message.at : undefined)
     }
   }
 
@@ -114,7 +119,7 @@ export class ControlServer {
    */
   async flush(timeoutMs: number): Promise<FlushResult> {
     const id = this.#nextFlushId++
-    const waiting = new Map<Peer, (error?: string) => void>()
+    const waiting = new Map<Peer, (error?: string, at?: number) => void>()
     this.#pendingFlushes.set(id, waiting)
     const result: FlushResult = { flushed: [], unanswered: [], failed: [] }
     const peers = [...this.#peers]
@@ -125,10 +130,13 @@ export class ControlServer {
     const answers = peers.map(
       (peer) =>
         new Promise<void>((resolve) => {
-          waiting.set(peer, (error) => {
+          waiting.set(peer, (error, at) => {
             waiting.delete(peer)
             if (error) result.failed.push({ process: peer.info, error })
-            else result.flushed.push(peer.info)
+            else {
+              if (at) peer.info.lastFlushAt = at
+              result.flushed.push(peer.info)
+            }
             resolve()
           })
           peer.socket.write(`${JSON.stringify({ t: 'flush', id })}\n`)

@@ -109,6 +109,8 @@ test('watch mode: each rerun reports the server coverage since the previous run;
   const waitFor = (pattern: RegExp, count: number): Promise<void> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
+        // A failed global setup does not end watch mode: fail now rather than at the timeout.
+        if (output.includes('Got error running globalSetup')) reject(new Error(output))
         if ((output.match(new RegExp(pattern, 'g')) ?? []).length >= count) {
           child.stdout!.off('data', check)
           child.stderr!.off('data', check)

@@ -15,6 +15,11 @@ const JEST_BIN = join(JEST_HOME, 'node_modules', 'jest', 'bin', 'jest.js')
 /** The Jest version under test, to prove which one ran. */
 export const JEST_VERSION = (JSON.parse(readFileSync(join(JEST_HOME, 'node_modules', 'jest', 'package.json'), 'utf8')) as { version: string }).version
 export const JEST_MAJOR = Number(JEST_VERSION.split('.')[0])
+/**
+ * The `server-coverage` the fixtures load: the repository by default; SC_PACKAGE_DIR points at
+ * another copy (a packed and unpacked build, or a snapshot of dist/ while the repository rebuilds).
+ */
+const PACKAGE_DIR = process.env.SC_PACKAGE_DIR ? resolve(process.env.SC_PACKAGE_DIR) : REPO
 
 /** Jest 30.5 swaps its `default` reporter for an `agent` one when it sees these (jest-core's detectAgent). */
 const AGENT_ENV_VARS = [
@@ -29,7 +34,7 @@ export function makeJestProject(fixture: string): string {
   const dir = mkdtempSync(join(base, `jest-${fixture}-`))
   cpSync(join(REPO, 'test', 'fixtures', 'jest-projects', fixture), dir, { recursive: true })
   mkdirSync(join(dir, 'node_modules'), { recursive: true })
-  symlinkSync(REPO, join(dir, 'node_modules', 'server-coverage'), 'dir')
+  symlinkSync(PACKAGE_DIR, join(dir, 'node_modules', 'server-coverage'), 'dir')
   return dir
 }
 

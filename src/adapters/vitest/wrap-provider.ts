@@ -56,6 +56,12 @@ async function collectServers(provider: BuiltinProvider): Promise<CoverageMapDat
  * Vitest writes reports and checks thresholds (global teardown would be too late).
  */
 export function wrapProvider<T extends CoverageProvider>(provider: T): T {
+  // A checkpoint after every test file: a server process killed mid-run loses at most one file's worth.
+  const onAfterSuiteRun = provider.onAfterSuiteRun.bind(provider)
+  provider.onAfterSuiteRun = (meta) => {
+    for (const state of projects().values()) void state.session?.checkpoint()
+    return onAfterSuiteRun(meta)
+  }
   const generateCoverage = provider.generateCoverage.bind(provider)
   provider.generateCoverage = async (context: ReportContext) => {
     const [serverData, coverage] = await Promise.all([collectServers(provider as BuiltinProvider), generateCoverage(context)])

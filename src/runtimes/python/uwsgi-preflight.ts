@@ -1,11 +1,24 @@
-import { execFile } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { promisify } from 'node:util'
 import { ServerCoverageError } from '../../errors.js'
 import { commandWords } from './files.js'
 
-const execFileAsync = promisify(execFile)
+/** Runs `program args` with stdin closed (uWSGI waits on an open stdin pipe), resolving its output. */
+function outputOf(program: string, args: string[], cwd: string, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    let text = ''
+    const child = spawn(program, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
+    child.on('error', () => done(undefined))
+    child.on('close', () => {
+      clearTimeout(timer)
+      done(text)
+    })
+  })
+}
 
 /** The plugins and options of a uWSGI command that matter to us. */
 export interface UwsgiSetup {
@@ -48,23 +61,17 @@ export async function readUwsgiSetup(command: string, cwd: string): Promise<Uwsg
 
 /** Plugins compiled into the uWSGI binary (`uwsgi --plugins-list`); empty on Debian's modular build. */
 export async function builtinUwsgiPlugins(program: string, cwd: string): Promise<string[] | undefined> {
-  try {
-    const { stdout, stderr } = await execFileAsync(program, ['--plugins-list'], { cwd, timeout: 10_000 }).catch(
-      (error: { stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '' }),
-    )
-    const text = `${stdout}\n${stderr}`
-    const start = text.indexOf('*** uWSGI loaded generic plugins ***')
-    const end = text.indexOf('--- end of plugins list ---')
-    if (start === -1 || end === -1) return undefined
-    return text
-      .slice(start, end)
-      .split('\n')
-      .map((line) => line.trim())
-      .filter((line) => line && !line.startsWith('***'))
-      .map((line) => line.split(/\s+/).pop() ?? '')
-  } catch {
-    return undefined
-  }
+  const text = await outputOf(program, ['--plugins-list'], cwd, 10_000)
+  if (text === undefined) return undefined
+  const start = text.indexOf('*** uWSGI loaded generic plugins ***')
+  const end = text.indexOf('--- end of plugins list ---')
+  if (start === -1 || end === -1) return undefined
+  return text
+    .slice(start, end)
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('***'))
+    .map((line) => line.split(/\s+/).pop() ?? '')
 }
 
 /**

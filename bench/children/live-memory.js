@@ -1,0 +1,34 @@
+// The collecting process of a live session, measured from inside: a server with W workers,
+// C checkpoints (load, then collect(): flush + read + merge + convert), then stop. Prints memory
+// after each collect and the peak RSS. Usage: node live-memory.js <node> <cwd> <NODE_PATH> <workers> <checkpoints> <include,globs>
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+
+const [node, cwd, nodePath, workers, checkpoints, includeList] = process.argv.slice(2)
+const { startServerCoverage } = await import(join(import.meta.dirname, '..', '..', 'dist', 'index.js'))
+const session = await startServerCoverage(
+  { command: `${node} server.js`, cwd, url: '/health', include: includeList.split(','), env: { WORKERS: workers, NODE_PATH: nodePath, NODE_OPTIONS: '' } },
+  { root: cwd, log: () => {} },
+)
+const url = session.urls.server
+if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(url)) throw new Error(`not loopback: ${url}`)
+let heapPeak = 0
+const sampler = setInterval(() => (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed)), 2)
+const afterStart = process.memoryUsage()
+const steps = []
+try {
+  for (let checkpoint = 1; checkpoint <= Number(checkpoints); checkpoint++) {
+    await new Promise((resolve, reject) =>
+      autocannon({ url: `${url}/users/1`, connections: Math.max(4, Number(workers)), duration: 0.3 }, (error, result) => (error ? reject(error) : resolve(result))),
+    )
+    const startedAt = performance.now()
+    const collected = await session.collect()
+    const ms = performance.now() - startedAt
+    const memory = process.memoryUsage()
+    steps.push({ checkpoint, ms, files: collected.files, rss: memory.rss, heapUsed: memory.heapUsed })
+  }
+} finally {
+  await session.stop()
+  clearInterval(sampler)
+}
+console.log(JSON.stringify({ afterStart: { rss: afterStart.rss, heapUsed: afterStart.heapUsed }, steps, heapPeak, maxRssKb: process.resourceUsage().maxRSS }))

@@ -1,0 +1,40 @@
+// 3. Start-up latency: spawn → the readiness probe (GET /health) answers 2xx, polled every 50 ms
+// (the session's own interval) for every config. For server-coverage the time is the whole
+// `startServerCoverage()` call (temp dir, control socket, spawn, probe).
+import { bare, plainV8, underServerCoverage } from '../lib/servers.js'
+import { fmt, median, ratio, table } from '../lib/stats.js'
+
+const CONFIGS = ['bare', 'NODE_V8_COVERAGE', 'server-coverage']
+
+export async function run({ nodes, rounds, workers = 4, log }) {
+  const launchers = { bare: (node) => bare(node, workers), NODE_V8_COVERAGE: (node) => plainV8(node, workers), 'server-coverage': (node) => underServerCoverage(node, workers) }
+  const samples = {}
+  for (let round = 1; round <= rounds; round++) {
+    for (const [nodeName, node] of Object.entries(nodes)) {
+      const order = CONFIGS.map((_, i) => CONFIGS[(i + round - 1) % CONFIGS.length])
+      for (const config of order) {
+        const server = await launchers[config](node)
+        await server.stop()
+        ;((samples[nodeName] ??= {})[config] ??= []).push(server.readyMs)
+        log(`startup ${nodeName} round ${round} ${config}: ${fmt(server.readyMs)} ms`)
+      }
+    }
+  }
+  const rows = []
+  const results = {}
+  for (const [nodeName, byConfig] of Object.entries(samples)) {
+    const base = median(byConfig.bare)
+    for (const config of CONFIGS) {
+      const ms = median(byConfig[config])
+      ;(results[nodeName] ??= {})[config] = ms
+      rows.push([nodeName, config, fmt(ms), ratio(ms / base), byConfig[config].map((v) => fmt(v)).join(', ')])
+    }
+  }
+  const markdown = [
+    `Example Express cluster, WORKERS=${workers}: spawn → \`GET /health\` answers (the first worker listens), polled every 50 ms.`,
+    `${rounds} interleaved rounds, medians.`,
+    '',
+    table(['node', 'config', 'ready ms', 'vs bare', 'rounds (ms)'], rows),
+  ].join('\n')
+  return { results, markdown }
+}

@@ -1,0 +1,138 @@
+// 2. Teardown latency.
+// A. Live, end to end: a session with 1/4/16 workers after 1 s of load; time collect() (flush,
+//    read, filter, merge, convert) and stop() (SIGTERM, every process writes its last file and exits).
+// B. The same raw V8 data fed to server-coverage's collection, `c8 report` and monocart, each as a
+//    fresh child process (wall time includes Node start-up and module loading for all three).
+// Scopes: "app" = server.js + src/** (2 files); "wide" = also express and its whole dependency
+// tree, copied to libs/ (see lib/app-copy.js) so no tool drops it as node_modules.
+import { rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { countReportFiles, runCollector } from '../lib/child.js'
+import { load } from '../lib/load.js'
+import { BENCH, BIN } from '../lib/paths.js'
+import { underServerCoverage } from '../lib/servers.js'
+import { fmt, median, ratio, table } from '../lib/stats.js'
+
+export const SCOPES = { app: ['server.js', 'src/**'], wide: ['**'] }
+const TOOLS = ['server-coverage', 'c8 report', 'monocart']
+
+/** A: live sessions. */
+export async function runLive({ node, wide, workersList, rounds, log }) {
+  const samples = {}
+  for (let round = 1; round <= rounds; round++) {
+    for (const workers of workersList) {
+      for (const [scope, include] of Object.entries(SCOPES)) {
+        const server = await underServerCoverage(node, workers, { cwd: wide.dir, include, env: wide.env })
+        try {
+          await load(server.url, { seconds: 1, connections: Math.max(4, workers) })
+        } catch (error) {
+          await server.stop()
+          throw error
+        }
+        const t0 = performance.now()
+        const collected = await server.session.collect()
+        const t1 = performance.now()
+        await server.session.stop()
+        const t2 = performance.now()
+        const sample = { collectMs: t1 - t0, stopMs: t2 - t1, totalMs: t2 - t0, files: Object.keys(collected.data).length, processes: collected.processes }
+        ;((samples[workers] ??= {})[scope] ??= []).push(sample)
+        log(`teardown live round ${round} ${workers}w ${scope}: collect ${fmt(sample.collectMs)} ms + stop ${fmt(sample.stopMs)} ms, ${sample.files} files`)
+      }
+    }
+  }
+  const results = {}
+  for (const [workers, byScope] of Object.entries(samples)) {
+    for (const [scope, list] of Object.entries(byScope)) {
+      ;(results[workers] ??= {})[scope] = {
+        collectMs: median(list.map((s) => s.collectMs)),
+        stopMs: median(list.map((s) => s.stopMs)),
+        totalMs: median(list.map((s) => s.totalMs)),
+        files: list[0].files,
+        processes: list[0].processes,
+      }
+    }
+  }
+  return results
+}
+
+function collectorArgs(tool, dataset, wide, scope, outDir) {
+  if (tool === 'server-coverage') return [join(BENCH, 'children', 'ours.js'), dataset.rawDir, wide.dir, SCOPES[scope].join(','), outDir]
+  if (tool === 'monocart') return [join(BENCH, 'children', 'monocart.js'), dataset.rawDir, wide.dir, scope, outDir]
+  const includes = SCOPES[scope].flatMap((glob) => ['--include', glob])
+  return [BIN.c8, 'report', '--temp-directory', dataset.rawDir, '--reports-dir', outDir, '--reporter', 'json', ...includes]
+}
+
+/** B: the same raw data through each tool. `datasets` maps workers → generateRaw() result. */
+export async function runSameData({ datasets, wide, rounds, log }) {
+  const samples = {}
+  for (let round = 1; round <= rounds; round++) {
+    for (const [workers, dataset] of Object.entries(datasets)) {
+      for (const scope of Object.keys(SCOPES)) {
+        const order = TOOLS.map((_, i) => TOOLS[(i + round - 1) % TOOLS.length])
+        for (const tool of order) {
+          const outDir = join(dataset.base, `out-${tool.replace(/\W/g, '')}-${scope}`)
+          rmSync(outDir, { recursive: true, force: true })
+          const run = await runCollector(collectorArgs(tool, dataset, wide, scope, outDir), { cwd: wide.dir })
+          const sample = { wallMs: run.wallMs, maxRssKb: run.maxRssKb, files: countReportFiles(outDir), inner: run.json }
+          ;(((samples[workers] ??= {})[scope] ??= {})[tool] ??= []).push(sample)
+          log(`teardown same-data round ${round} ${workers}w ${scope} ${tool}: ${fmt(sample.wallMs)} ms, ${sample.files} files, ${fmt(sample.maxRssKb / 1024)} MB RSS`)
+        }
+      }
+    }
+  }
+  const results = {}
+  for (const [workers, byScope] of Object.entries(samples)) {
+    for (const [scope, byTool] of Object.entries(byScope)) {
+      for (const [tool, list] of Object.entries(byTool)) {
+        ;(((results[workers] ??= {})[scope] ??= {})[tool] = {
+          wallMs: median(list.map((s) => s.wallMs)),
+          maxRssKb: median(list.map((s) => s.maxRssKb)),
+          files: list[0].files,
+          inner: list[0].inner && Object.fromEntries(Object.keys(list[0].inner).map((key) => [key, median(list.map((s) => s.inner[key]))])),
+        })
+      }
+    }
+  }
+  return results
+}
+
+export function render({ live, sameData, datasets, rounds, wide }) {
+  const liveRows = []
+  for (const [workers, byScope] of Object.entries(live)) {
+    for (const [scope, r] of Object.entries(byScope)) {
+      const one = live[Object.keys(live)[0]][scope]
+      liveRows.push([workers, scope, String(r.processes), String(r.files), fmt(r.collectMs), fmt(r.stopMs), fmt(r.totalMs), ratio(r.totalMs / one.totalMs)])
+    }
+  }
+  const sameRows = []
+  for (const [workers, byScope] of Object.entries(sameData)) {
+    const dataset = datasets[workers]
+    const rawBytes = dataset.files.reduce((sum, f) => sum + f.size, 0)
+    for (const [scope, byTool] of Object.entries(byScope)) {
+      const c8 = byTool['c8 report']
+      for (const tool of TOOLS) {
+        const r = byTool[tool]
+        const inner = r.inner?.readMs !== undefined ? ` (read ${fmt(r.inner.readMs)} + merge ${fmt(r.inner.mergeMs)} + convert ${fmt(r.inner.convertMs)})` : ''
+        sameRows.push([workers, `${dataset.files.length} / ${(rawBytes / 1048576).toFixed(1)} MB`, scope, tool, `${fmt(r.wallMs)}${inner}`, ratio(r.wallMs / c8.wallMs), fmt(r.maxRssKb / 1024), String(r.files)])
+      }
+    }
+  }
+  return [
+    '### A. Live session: `collect()` + `stop()`',
+    '',
+    `The wide-scope copy of the example (\`server.js\`, \`src/app.js\`, express + ${wide.packages} packages in \`libs/\`), Node 20,`,
+    `after 1 s of load; ${rounds} interleaved rounds, medians. collect = flush every process + read + filter + merge + convert;`,
+    'stop = SIGTERM to the group, each process writes its last file and exits, control socket closed.',
+    '',
+    table(['workers', 'scope', 'processes', 'files in report', 'collect ms', 'stop ms', 'total ms', 'vs 1 worker'], liveRows),
+    '',
+    '### B. Same raw V8 data: server-coverage vs `c8 report` vs monocart',
+    '',
+    'One flushed server run per worker count (a flush, then the exit file of every process), read by each tool in a fresh',
+    `child process (wall time, so each pays Node start-up and its module loading); ${rounds} interleaved rounds, medians.`,
+    'server-coverage = CoverageDirReader + mergeProcessCovs + convertScripts (+ write coverage-final.json); c8 = `c8 report',
+    '--reporter json`; monocart = `CoverageReport({ reports: [\'json\'], entryFilter })` + `addFromDir`.',
+    '',
+    table(['workers', 'raw files / size', 'scope', 'tool', 'wall ms (ours: in-process phases)', 'vs c8', 'peak RSS MB', 'files in report'], sameRows),
+  ].join('\n')
+}
