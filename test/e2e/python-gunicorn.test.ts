@@ -53,7 +53,7 @@ describe.skipIf(missing.length > 0)('clear errors for Python servers', () => {
   test('a Python that cannot import coverage', async () => {
     // A `coverage` package that fails to import shadows the real one, like a Python without it.
     const run = await runVitest(project('python-plain'), ['run', '--coverage'], { PY_ENV: JSON.stringify({ PYTHONPATH: 'no-coverage' }) })
-    expect(run.code).not.toBe(0)
+    expect(run.code, run.output).not.toBe(0)
     expect(run.output).toMatch(/runs Python 3[\d.]+ \(\/usr\/bin\/python3, prefix \/usr\), which cannot import Coverage.py \(ImportError: No module named coverage/)
     expect(run.output).toContain('apt-get install python3-coverage')
   })

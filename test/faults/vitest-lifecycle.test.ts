@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
-import { makeProject, newMark, processesMarked, runVitest, startVitest } from './harness.js'
+import { makeProject, newMark, processesMarked, runVitest, startVitest } from '../e2e/harness.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -23,7 +23,7 @@ async function eventually(check: () => boolean, timeoutMs: number): Promise<bool
   return check()
 }
 
-test('a server that ignores SIGTERM is SIGKILLed after gracefulShutdown.timeout, and the output says so', async () => {
+test('[F17] a server that ignores SIGTERM is SIGKILLed after gracefulShutdown.timeout, and the output says so', async () => {
   const dir = project('errors')
   const mark = newMark()
   const options = { command: 'node stubborn.js', gracefulShutdown: { timeout: 500 } }
@@ -39,7 +39,7 @@ describe.each([
   ['SIGINT', 'the exit hook kills the server group'],
   ['SIGKILL', 'the agents see the control socket close and stop their processes'],
 ] as const)('Vitest interrupted with %s', (signal, how) => {
-  test(`leaves no server process behind (${how})`, async () => {
+  test(`[F18] leaves no server process behind (${how})`, async () => {
     const dir = project('cluster')
     const mark = newMark()
     const { child, result } = startVitest(dir, ['run', '--coverage'], { WORKERS: '2', HITS: '4', HANG: '1', SERVER_MARK: mark })

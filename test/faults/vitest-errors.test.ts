@@ -1,7 +1,7 @@
 import { createServer } from 'node:net'
 import { rmSync } from 'node:fs'
 import { afterAll, describe, expect, test } from 'vitest'
-import { makeProject, newMark, processesMarked, runVitest } from './harness.js'
+import { makeProject, newMark, processesMarked, runVitest } from '../e2e/harness.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -17,21 +17,21 @@ async function runWith(options: unknown, extraEnv: Record<string, string> = {}):
 }
 
 describe('a server that cannot start gives a clear error and leaves nothing running', () => {
-  test('command not found', async () => {
+  test('[F11] command not found', async () => {
     const run = await runWith({ command: 'no-such-server --port 1' })
     expect(run.code).toBe(1)
     expect(run.output).toContain('the `command` option "no-such-server --port 1" could not start: "no-such-server" was not found')
     expect(run.leftovers).toEqual([])
   })
 
-  test('command not found through a shell', async () => {
+  test('[F12] command not found through a shell', async () => {
     const run = await runWith({ command: 'no-such-server && echo never' })
     expect(run.code).toBe(1)
     expect(run.output).toContain('exited with code 127 before it was ready. The shell could not find the command')
     expect(run.output).toMatch(/\| .*no-such-server: not found/)
   })
 
-  test('exits before it is ready, with the tail of its stderr', async () => {
+  test('[F13] exits before it is ready, with the tail of its stderr', async () => {
     const run = await runWith({ command: 'node exits.js' })
     expect(run.code).toBe(1)
     expect(run.output).toContain('the server "node exits.js" exited with code 3 before it was ready')
@@ -39,7 +39,7 @@ describe('a server that cannot start gives a clear error and leaves nothing runn
     expect(run.leftovers).toEqual([])
   })
 
-  test('never ready within `timeout`', async () => {
+  test('[F14] never ready within `timeout`', async () => {
     const run = await runWith({ command: 'node silent.js', url: '/health', timeout: 1500 })
     expect(run.code).toBe(1)
     expect(run.output).toMatch(/was not ready within 1500 ms \(the `timeout` option\): http:\/\/127\.0\.0\.1:\d+\/health did not answer/)
@@ -47,7 +47,7 @@ describe('a server that cannot start gives a clear error and leaves nothing runn
     expect(run.leftovers).toEqual([])
   })
 
-  test('port in use', async () => {
+  test('[F15] port in use', async () => {
     const blocker = createServer().listen(0, '127.0.0.1')
     await new Promise((resolve) => blocker.once('listening', resolve))
     const port = (blocker.address() as { port: number }).port
@@ -70,7 +70,7 @@ describe('invalid options name the option, the expected value and what was given
     [{ command: 'node x.js', prot: 3000 }, 'unknown option `prot`'],
     [{ app: './app.js', command: 'node x.js' }, 'give exactly one of the `command` option'],
     [{ command: 'node x.js', gracefulShutdown: { signal: 'SIGKILL' } }, "expected the `gracefulShutdown.signal` option to be one of 'SIGTERM', 'SIGINT', 'SIGHUP', got `SIGKILL` (string)"],
-  ])('%j', async (options, message) => {
+  ])('[F16] %j', async (options, message) => {
     const run = await runWith(options)
     expect(run.code).toBe(1)
     expect(run.output).toContain(message)
