@@ -57,6 +57,8 @@ describe.skipIf(missing.length > 0)('uWSGI (4 workers x 2 threads) under Coverag
     const range = Object.values(file.statementMap).find((r) => r.start.line === line)
     expect(range?.start.column).toBe(4)
     expect(range?.end.line).toBe(line)
+    // A clean stop (SIGTERM with die-on-term), not SIGKILL after the grace period.
+    expect(run.output).not.toContain('killed with SIGKILL')
     expect(processesMarked(mark)).toEqual([])
   })
 
@@ -69,6 +71,8 @@ describe.skipIf(missing.length > 0)('uWSGI (4 workers x 2 threads) under Coverag
     // 4 workers before the reload and 4 after, each with its own data file.
     expect(run.output).toMatch(/collected coverage from 8 processes/)
     expectFullRun(dir, run.output)
+    // A clean stop (SIGTERM with die-on-term), not SIGKILL after the grace period.
+    expect(run.output).not.toContain('killed with SIGKILL')
     expect(processesMarked(mark)).toEqual([])
   })
 

@@ -22,7 +22,9 @@ export interface PythonEnvInput {
  *   the session's SIGTERM a stop (uWSGI 2.0 reloads on SIGTERM); `master` gives a process that
  *   outlives workers and runs the stop; `enable-threads` lets our per-worker control thread run
  *   (without it uWSGI keeps the GIL while idle); `need-app` turns an app that fails to import into
- *   a failed start with its traceback (instead of a server answering 500 until the timeout).
+ *   a failed start with its traceback (instead of a server answering 500 until the timeout);
+ *   `skip-atexit-teardown` skips `Py_Finalize` after `uwsgi.atexit` (where we save): with a core
+ *   thread still in accept, finalisation was seen spinning in the garbage collector until SIGKILL.
  * - gunicorn and plain Python import `sitecustomize` at startup: ours goes first on `PYTHONPATH`
  *   and runs any `sitecustomize` it shadows. (A gunicorn `--config` in `GUNICORN_CMD_ARGS` would
  *   replace the user's own `gunicorn.conf.py`, which gunicorn loads by default.)
@@ -39,6 +41,7 @@ export function pythonEnv(input: PythonEnvInput): Record<string, string> {
       UWSGI_MASTER: '1',
       UWSGI_ENABLE_THREADS: '1',
       UWSGI_NEED_APP: '1',
+      UWSGI_SKIP_ATEXIT_TEARDOWN: '1',
     })
   } else {
     const existing = input.baseEnv.PYTHONPATH
