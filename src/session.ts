@@ -6,7 +6,7 @@ import type { LaunchedServer } from './launch/launch.js'
 import type { ResolvedServerOptions } from './options.js'
 import type { ProcessCov, SourceMapCacheEntry } from './coverage/v8-types.js'
 import type { ServerRuntime } from './runtimes/types.js'
-import { statSync } from 'node:fs'
+import { rmSync, statSync } from 'node:fs'
 import { mkdtemp, mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -82,6 +82,20 @@ interface RunningServer {
   lostReported: Set<number>
 }
 
+/** Data folders of sessions not stopped yet: removed if the runner exits without teardown. */
+const liveDataDirs = new Set<string>()
+let exitCleanupInstalled = false
+
+function trackDataDir(dir: string): void {
+  if (!exitCleanupInstalled) {
+    exitCleanupInstalled = true
+    process.on('exit', () => {
+      for (const leftover of liveDataDirs) rmSync(leftover, { recursive: true, force: true })
+    })
+  }
+  liveDataDirs.add(dir)
+}
+
 function defaultLog(line: string): void {
   process.stderr.write(`server-coverage: ${line}\n`)
 }
@@ -114,6 +128,7 @@ export class ServerCoverageSession {
     const coverage = options.coverage ?? true
     // mkdtemp creates the directory with mode 0700 under an unpredictable name.
     const dataDir = await mkdtemp(join(tmpdir(), 'server-coverage-'))
+    trackDataDir(dataDir)
     const session = new ServerCoverageSession([], dataDir, log, coverage)
     try {
       for (const serverOptions of options.servers) await session.#startOne(serverOptions)
@@ -348,6 +363,7 @@ export class ServerCoverageSession {
     }
     const leftovers = options.collect && this.#servers.length > 0 ? await this.collect(options) : undefined
     await rm(this.#dataDir, { recursive: true, force: true })
+    liveDataDirs.delete(this.#dataDir)
     return leftovers
   }
 }
