@@ -1,14 +1,11 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ParseFn } from './coverage/convert.js'
 import type { FileFilter } from './coverage/filter.js'
-import type { FlushResult } from './launch/control-server.js'
 import type { LaunchedServer } from './launch/launch.js'
 import type { ResolvedServerOptions } from './options.js'
 import type { ProcessCov, SourceMapCacheEntry } from './coverage/v8-types.js'
 import type { ServerRuntime } from './runtimes/types.js'
-import { rmSync, statSync } from 'node:fs'
-import { mkdtemp, mkdir, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { mergeProcessCovs } from '@bcoe/v8-coverage'
@@ -18,6 +15,8 @@ import { mergeCoverageData } from './coverage/merge-map.js'
 import { parseWithAcorn } from './coverage/parse.js'
 import { CoverageDirReader } from './coverage/read.js'
 import { ControlServer } from './launch/control-server.js'
+import { createDataDir, removeDataDir } from './data-dir.js'
+import { changedSourceMessages, flushMessages, forcedMessage, lostProcessMessages } from './diagnostics.js'
 import { describeServer, launchServer, stopServer } from './launch/launch.js'
 
 const PACKAGE_DIST = dirname(fileURLToPath(import.meta.url))
@@ -82,26 +81,14 @@ interface RunningServer {
   lostReported: Set<number>
 }
 
-/** Data folders of sessions not stopped yet: removed if the runner exits without teardown. */
-const liveDataDirs = new Set<string>()
-let exitCleanupInstalled = false
-
-function trackDataDir(dir: string): void {
-  if (!exitCleanupInstalled) {
-    exitCleanupInstalled = true
-    process.on('exit', () => {
-      for (const leftover of liveDataDirs) rmSync(leftover, { recursive: true, force: true })
-    })
-  }
-  liveDataDirs.add(dir)
+/** Which of a server's files are reported: the caller's filter, else the server's include/exclude. */
+function fileFilter(server: RunningServer, options: CollectOptions): FileFilter {
+  const isIncluded = options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude)
+  return createFileFilter(isIncluded, [PACKAGE_DIST])
 }
 
 function defaultLog(line: string): void {
   process.stderr.write(`server-coverage: ${line}\n`)
-}
-
-function describeProcess(argv: string[]): string {
-  return argv.join(' ') || 'node'
 }
 
 /**
@@ -126,9 +113,7 @@ export class ServerCoverageSession {
   static async start(options: SessionOptions): Promise<ServerCoverageSession> {
     const log = options.log ?? defaultLog
     const coverage = options.coverage ?? true
-    // mkdtemp creates the directory with mode 0700 under an unpredictable name.
-    const dataDir = await mkdtemp(join(tmpdir(), 'server-coverage-'))
-    trackDataDir(dataDir)
+    const dataDir = await createDataDir()
     const session = new ServerCoverageSession([], dataDir, log, coverage)
     try {
       for (const serverOptions of options.servers) await session.#startOne(serverOptions)
@@ -229,17 +214,15 @@ export class ServerCoverageSession {
       if (!server.reader && !server.runtime) continue
       if (!server.stopped) {
         const flush = await server.control.flush(FLUSH_TIMEOUT_MS)
-        this.#reportFlush(server, flush)
+        this.#logAll(flushMessages(server.options.name, flush, FLUSH_TIMEOUT_MS))
         collected.unanswered += flush.unanswered.length
       }
       if (!server.reader) continue
-      const filter = createFileFilter(
-        options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude),
-        [PACKAGE_DIST],
-      )
+      const filter = fileFilter(server, options)
       filters.push(filter)
       const read = await server.reader.read(filter.script, server.stopped)
-      this.#reportLostProcesses(server)
+      const reader = server.reader
+      this.#logAll(lostProcessMessages(server.options.name, server.control.processes, (pid) => reader.latestWrite.get(`${pid}/0`) ?? 0, server.lostReported))
       if (read.corrupt.length > 0) {
         this.#log(`skipped ${read.corrupt.length} unreadable coverage file(s) of "${server.options.name}" (truncated or corrupt): ${read.corrupt.join(', ')}`)
       }
@@ -266,14 +249,13 @@ export class ServerCoverageSession {
     if (!this.#coverage) return collected
     const conversion = await convertScripts(v8.processCov.result, v8.sourceMaps, options.parse ?? parseWithAcorn, v8.sourcesDirs)
     for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
-    this.#reportChangedSources(v8.processCov.result.map((script) => script.url))
+    this.#logAll(changedSourceMessages(v8.processCov.result.map((script) => script.url), this.#startedAt, this.#changedReported))
     for (const [file, fileCoverage] of Object.entries(conversion.data)) {
       if (v8.accepts(file)) collected.data[file] = fileCoverage
     }
     for (const server of this.#servers) {
       if (!server.runtime) continue
-      const accepts = createFileFilter(options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude), [PACKAGE_DIST]).accepts
-      const read = await server.runtime.read(server.stopped, accepts)
+      const read = await server.runtime.read(server.stopped, fileFilter(server, options).accepts)
       mergeCoverageData(collected.data, read.data)
       collected.processes += read.processes
       collected.files += read.files
@@ -286,57 +268,11 @@ export class ServerCoverageSession {
     return collected
   }
 
-  /**
-   * A process that exited without writing a file after its last flush was killed by a signal (or
-   * crashed in native code): say whose coverage is missing and for how long a window.
-   */
-  #reportLostProcesses(server: RunningServer): void {
-    if (!server.reader) return
-    for (const agent of server.control.processes) {
-      // Worker threads end with their process; only whole processes can be lost this way.
-      if (agent.connected || agent.threadId !== 0 || server.lostReported.has(agent.pid)) continue
-      const newest = server.reader.latestWrite.get(`${agent.pid}/0`) ?? 0
-      if (newest > agent.lastFlushAt) continue
-      server.lostReported.add(agent.pid)
-      const since = agent.lastFlushAt
-        ? `since its last checkpoint ${agent.disconnectedAt - agent.lastFlushAt} ms before it died`
-        : 'since it started (it never reached a checkpoint)'
-      this.#log(
-        `process ${agent.pid} (${describeProcess(agent.argv)}) of "${server.options.name}" exited without writing coverage ` +
-          `(killed by a signal?): its coverage ${since} is lost. Everything it flushed before that is kept.`,
-      )
-    }
-  }
-
   readonly #startedAt = Date.now()
   readonly #changedReported = new Set<string>()
 
-  /** V8 offsets refer to the code that ran: a file edited since then maps onto the wrong lines. */
-  #reportChangedSources(urls: string[]): void {
-    for (const url of urls) {
-      const path = fileURLToPath(url)
-      if (this.#changedReported.has(path)) continue
-      try {
-        if (statSync(path).mtimeMs <= this.#startedAt) continue
-      } catch {
-        continue
-      }
-      this.#changedReported.add(path)
-      this.#log(`${path} changed after the server loaded it: its coverage may land on the wrong lines. Re-run to be sure.`)
-    }
-  }
-
-  #reportFlush(server: RunningServer, result: FlushResult): void {
-    for (const { process, error } of result.failed) {
-      this.#log(`process ${process.pid} (${describeProcess(process.argv)}) failed to write coverage: ${error}`)
-    }
-    if (result.unanswered.length > 0) {
-      const list = result.unanswered.map((p) => `${p.pid} (${describeProcess(p.argv)})`).join(', ')
-      this.#log(
-        `${result.unanswered.length} process(es) of "${server.options.name}" did not answer the flush within ${FLUSH_TIMEOUT_MS} ms ` +
-          `(busy or stuck): ${list}; their coverage since their last flush is missing from this report.`,
-      )
-    }
+  #logAll(lines: readonly string[]): void {
+    for (const line of lines) this.#log(line)
   }
 
   /**
@@ -349,21 +285,12 @@ export class ServerCoverageSession {
     for (const server of this.#servers) {
       if (server.stopped) continue
       server.stopped = true
-      const result = await stopServer(server.launched, server.options)
-      if (result.forced.length > 0) {
-        const { signal, timeout } = server.options.gracefulShutdown
-        this.#log(
-          `${result.forced.length} process(es) of "${server.options.name}" did not exit within ${timeout} ms of ${signal} ` +
-            `(\`gracefulShutdown.timeout\`) and were killed with SIGKILL: ` +
-            `${result.forced.map((p) => `${p.pid} (${p.command})`).join(', ')}. ` +
-            'Coverage they gathered after the last flush was lost.',
-        )
-      }
+      const { forced } = await stopServer(server.launched, server.options)
+      this.#logAll([forcedMessage(server.options.name, forced, server.options.gracefulShutdown)].filter((line) => line !== undefined))
       await server.control.close()
     }
     const leftovers = options.collect && this.#servers.length > 0 ? await this.collect(options) : undefined
-    await rm(this.#dataDir, { recursive: true, force: true })
-    liveDataDirs.delete(this.#dataDir)
+    await removeDataDir(this.#dataDir)
     return leftovers
   }
 }

@@ -1,0 +1,72 @@
+import type { AgentProcess, FlushResult } from './launch/control-server.js'
+import type { GracefulShutdown } from './options.js'
+import { statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+// The messages a session prints about coverage that could not be had: what happened, whose data,
+// and how much of it. Pure functions over what the stages observed.
+
+function describeProcess(agent: AgentProcess): string {
+  return `${agent.pid} (${agent.argv.join(' ') || 'node'})`
+}
+
+/** Processes that failed or did not answer a flush round. */
+export function flushMessages(server: string, result: FlushResult, timeoutMs: number): string[] {
+  const messages = result.failed.map(({ process, error }) => `process ${describeProcess(process)} failed to write coverage: ${error}`)
+  if (result.unanswered.length > 0) {
+    messages.push(
+      `${result.unanswered.length} process(es) of "${server}" did not answer the flush within ${timeoutMs} ms ` +
+        `(busy or stuck): ${result.unanswered.map(describeProcess).join(', ')}; their coverage since their last flush is missing from this report.`,
+    )
+  }
+  return messages
+}
+
+/**
+ * Processes that exited without writing a file after their last flush: killed by a signal (or a
+ * native crash). `newestWrite(pid)` is the time of the newest coverage file read for the process;
+ * `reported` keeps each process to one message. Worker threads end with their process and are skipped.
+ */
+export function lostProcessMessages(server: string, agents: readonly AgentProcess[], newestWrite: (pid: number) => number, reported: Set<number>): string[] {
+  const messages: string[] = []
+  for (const agent of agents) {
+    if (agent.connected || agent.threadId !== 0 || reported.has(agent.pid)) continue
+    if (newestWrite(agent.pid) > agent.lastFlushAt) continue
+    reported.add(agent.pid)
+    const since = agent.lastFlushAt
+      ? `since its last checkpoint ${agent.disconnectedAt - agent.lastFlushAt} ms before it died`
+      : 'since it started (it never reached a checkpoint)'
+    messages.push(
+      `process ${describeProcess(agent)} of "${server}" exited without writing coverage (killed by a signal?): ` +
+        `its coverage ${since} is lost. Everything it flushed before that is kept.`,
+    )
+  }
+  return messages
+}
+
+/** Processes SIGKILLed after the graceful timeout. */
+export function forcedMessage(server: string, forced: readonly { pid: number; command: string }[], graceful: Required<GracefulShutdown>): string | undefined {
+  if (forced.length === 0) return undefined
+  return (
+    `${forced.length} process(es) of "${server}" did not exit within ${graceful.timeout} ms of ${graceful.signal} ` +
+    `(\`gracefulShutdown.timeout\`) and were killed with SIGKILL: ${forced.map((p) => `${p.pid} (${p.command})`).join(', ')}. ` +
+    'Coverage they gathered after the last flush was lost.'
+  )
+}
+
+/** V8 offsets refer to the code that ran: files edited since `since` map onto the wrong lines. */
+export function changedSourceMessages(urls: readonly string[], since: number, reported: Set<string>): string[] {
+  const messages: string[] = []
+  for (const url of urls) {
+    const path = fileURLToPath(url)
+    if (reported.has(path)) continue
+    try {
+      if (statSync(path).mtimeMs <= since) continue
+    } catch {
+      continue
+    }
+    reported.add(path)
+    messages.push(`${path} changed after the server loaded it: its coverage may land on the wrong lines. Re-run to be sure.`)
+  }
+  return messages
+}
