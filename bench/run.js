@@ -86,7 +86,7 @@ try {
   const byKey = {}
   if (needData) {
     log('raw V8 data sets…')
-    const plans = [...settings.workersList.map((workers) => ({ workers, checkpoints: 1 })), { workers: 4, checkpoints: settings.checkpoints }, { workers: 16, checkpoints: settings.checkpoints }]
+    const plans = [...settings.workersList.map((workers) => ({ workers, checkpoints: 1 })), { workers: 16, checkpoints: settings.checkpoints }]
     for (const plan of plans) {
       const dataset = await generateRaw({ node: nodes.node20, appDir: wide.dir, env: wide.env, ...plan })
       datasets.push(dataset)
@@ -110,7 +110,6 @@ try {
       wide,
       plans: [
         { workers: 1, checkpoints: settings.checkpoints, scope: 'wide' },
-        { workers: 16, checkpoints: Math.min(5, settings.checkpoints), scope: 'wide' },
         { workers: 16, checkpoints: settings.checkpoints, scope: 'wide' },
       ],
       log,
@@ -132,7 +131,7 @@ machine.loadAfter = loadavg().map((v) => v.toFixed(2)).join(' ')
 machine.durationS = Math.round((Date.now() - startedAt) / 1000)
 const targets = evaluateTargets(results)
 const { renderResults } = await import('./lib/render.js')
-const markdown = renderResults({ machine, settings, sections, targets, quick })
+const markdown = renderResults({ machine, settings, sections, targets, quick, results })
 if (args['no-write']) console.log(markdown)
 else {
   writeFileSync(join(BENCH, 'RESULTS.md'), markdown)

@@ -1,7 +1,7 @@
-// RESULTS.md: machine, settings, targets, then each suite's tables.
-import { table } from './stats.js'
+// RESULTS.md: machine, settings, targets, each suite's tables, then what the numbers say.
+import { fmt, ratio, table } from './stats.js'
 
-export function renderResults({ machine, settings, sections, targets, quick }) {
+export function renderResults({ machine, settings, sections, targets, quick, results }) {
   const versions = Object.entries(machine.versions).map(([name, version]) => `${name} = ${version}`).join(', ')
   const parts = [
     '# Benchmarks: server-coverage side by side with c8, nyc and monocart',
@@ -28,5 +28,36 @@ export function renderResults({ machine, settings, sections, targets, quick }) {
     checkpoint: '## 5. Checkpoint cost',
   }
   for (const [key, title] of Object.entries(titles)) if (sections[key]) parts.push(title, '', sections[key], '')
+  if (results.overhead) parts.push('## Where V8 sets the floor, and a function-level mode', '', floor(results.overhead), '')
   return parts.filter((part, i, all) => !(part === '' && all[i - 1] === '')).join('\n')
+}
+
+/** The V8 floor: what NODE_V8_COVERAGE alone costs, what our agent adds, and what other V8 modes would cost. */
+function floor(overhead) {
+  const lines = []
+  for (const [node, r] of Object.entries(overhead)) {
+    const cpu = (config) => r[config]?.cpuPerRequestUs / r.bare.cpuPerRequestUs
+    const rps = (config) => r[config]?.rps / r.bare.rps
+    lines.push(
+      `- ${node}: plain \`NODE_V8_COVERAGE\` (precise block coverage with counts) costs ${ratio(cpu('NODE_V8_COVERAGE'))} the CPU per request of the bare server ` +
+        `(${ratio(rps('NODE_V8_COVERAGE'))} its req/s); server-coverage ${ratio(cpu('server-coverage'))} (${ratio(rps('server-coverage'))}). ` +
+        `Block coverage with 0/1 instead of counts: ${ratio(cpu('V8 block binary'))} CPU (${ratio(rps('V8 block binary'))} req/s); ` +
+        `function-level only: ${ratio(cpu('V8 function-level'))} CPU (${ratio(rps('V8 function-level'))} req/s); nyc: ${ratio(cpu('nyc'))} CPU (${ratio(rps('nyc'))} req/s).`,
+    )
+  }
+  return [
+    ...lines,
+    '',
+    'The agent itself does nothing while requests are served (it waits on a Unix socket), so everything between the bare',
+    'server and server-coverage is V8\'s: `NODE_V8_COVERAGE` turns on precise *block* coverage with counts in every process,',
+    'which adds an `IncBlockCounter` to every branch and block and keeps feedback and counters for every function. That is',
+    'the floor for any V8-based tool (c8, Vitest\'s and Jest\'s v8 providers, monocart): server-coverage equals it, within',
+    'noise. The block-binary and function-level rows are V8 modes started through the inspector',
+    '(`Profiler.startPreciseCoverage` with `callCount: false`, and `detailed: false`), measured only for their serving cost.',
+    `Function-level coverage gives no line or branch data (a function is covered or not), so it could only back a`,
+    '"which functions ran" report. It is worth an option only where the block-coverage cost above matters (load tests,',
+    'Node 24 hot loops); for API test suites the serving cost is dwarfed by the tests\' own time. Binary block coverage keeps',
+    'line and branch data (without hit counts) — if its row is clearly below the counts row on a quiet machine, it is the',
+    'better candidate for an option, and it could be started the same way (inspector in the agent instead of NODE_V8_COVERAGE).',
+  ].join('\n')
 }

@@ -9,7 +9,7 @@ import { fmt, median, ratio, table } from '../lib/stats.js'
 
 export const CONFIGS = ['bare', 'server-coverage', 'NODE_V8_COVERAGE', 'nyc']
 /** What other V8 modes would cost (inspector-started precise coverage; nothing written). */
-export const V8_MODES = { 'V8 block counts (inspector)': 'count', 'V8 block binary': 'binary', 'V8 function-level': 'function' }
+export const V8_MODES = { 'V8 block binary': 'binary', 'V8 function-level': 'function' }
 
 export async function run({ nodes, rounds, seconds, workers = 4, modes = true, log }) {
   const copy = nycCopy()
