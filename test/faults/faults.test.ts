@@ -12,6 +12,7 @@ import { afterAll, describe, expect, test } from 'vitest'
 import { NODE, REPO, lineOf, makeProject, newMark, processesMarked, runVitest, statementHits } from '../e2e/harness.js'
 // Built output: the agent and the cluster host are located next to the compiled session.
 import { startServerCoverage } from '../../dist/index.js'
+import { planCommand, substitutePort } from '../../src/launch/command.js'
 
 const SERVERS = join(REPO, 'test', 'fixtures', 'servers')
 const CLI = join(REPO, 'bin', 'server-coverage.js')
@@ -190,14 +191,20 @@ describe('security', () => {
   })
 
   test('[F9] user values are never interpolated by a shell unless the command asks for one', async () => {
+    // Plain words run as an argv, never through /bin/sh; only shell syntax the user wrote opts in.
+    expect(planCommand(substitutePort('node server.js --port {port}', 3000))).toEqual({ file: 'node', args: ['server.js', '--port', '3000'], shell: false })
+    expect(planCommand('node server.js && echo hi').shell).toBe(true)
+    // Option values are data: a cwd and an env value full of shell syntax reach the server as they are.
     const dir = scratch()
-    // Values from options (cwd, env, port) reach the server as they are, never through a shell.
-    const cwd = join(dir, 'a$(touch pwned)b')
-    const marker = join(cwd, 'pwned')
+    const cwd = join(dir, 'a$(touch pwned);b')
     mkdirSync(cwd)
-    const session = await startServerCoverage({ command: `node ${join(SERVERS, 'hello.mjs')}`, cwd, env: { X: `$(touch ${marker})` } })
-    await session.stop()
-    expect(() => statSync(marker)).toThrow()
+    const session = await startServerCoverage({ command: `node ${join(SERVERS, 'echo-env.mjs')}`, cwd, env: { X: '$(touch pwned)' } })
+    try {
+      expect(JSON.parse(await get(`${session.urls.server}/`))).toEqual({ cwd, x: '$(touch pwned)' })
+    } finally {
+      await session.stop()
+    }
+    expect(readdirSync(cwd)).toEqual([])
   })
 })
 
