@@ -141,6 +141,9 @@ export class ServerCoverageSession {
       const { createPythonRuntime } = await import('./runtimes/python/index.js')
       runtime = await createPythonRuntime({ options, dir, socketPath: control.socketPath, log: this.#log })
       Object.assign(env, runtime.env)
+    } else if (options.runtime === 'python') {
+      // Coverage off: no hook, but uWSGI must still stop (not reload) on the session's SIGTERM.
+      Object.assign(env, (await import('./runtimes/python/env.js')).UWSGI_STOP_ENV)
     } else if (this.#coverage) {
       env.NODE_V8_COVERAGE = v8Dir
       env.SERVER_COVERAGE_SOURCES = join(dir, 'sources')

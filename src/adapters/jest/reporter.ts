@@ -70,7 +70,11 @@ export class ServerCoverageReporter {
     for (const [file, data] of Object.entries(testResult.coverage ?? {})) {
       if (!this.#testMaps.has(file)) this.#testMaps.set(file, data as FileCoverageData)
     }
-    if (this.#seen !== this.#total) return
+    if (this.#seen !== this.#total) {
+      // A checkpoint after every test file: a server process killed mid-run loses at most one file's worth.
+      if (this.#globalConfig.collectCoverage) for (const project of holder().current?.projects ?? []) void project.session.checkpoint()
+      return
+    }
     this.#done = true
     const state = holder().current
     if (!state?.coverage || !this.#globalConfig.collectCoverage) return

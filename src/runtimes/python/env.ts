@@ -29,6 +29,9 @@ export interface PythonEnvInput {
  *   and runs any `sitecustomize` it shadows. (A gunicorn `--config` in `GUNICORN_CMD_ARGS` would
  *   replace the user's own `gunicorn.conf.py`, which gunicorn loads by default.)
  */
+/** What makes the session's SIGTERM stop uWSGI (2.0 reloads on it): needed with coverage off too. */
+export const UWSGI_STOP_ENV: Readonly<Record<string, string>> = { UWSGI_DIE_ON_TERM: '1', UWSGI_MASTER: '1' }
+
 export function pythonEnv(input: PythonEnvInput): Record<string, string> {
   const env: Record<string, string> = {
     SERVER_COVERAGE_PY_CONFIG: input.configFile,
@@ -37,8 +40,7 @@ export function pythonEnv(input: PythonEnvInput): Record<string, string> {
   if (input.kind === 'uwsgi') {
     Object.assign(env, {
       UWSGI_SHARED_IMPORT: input.uwsgiHook,
-      UWSGI_DIE_ON_TERM: '1',
-      UWSGI_MASTER: '1',
+      ...UWSGI_STOP_ENV,
       UWSGI_ENABLE_THREADS: '1',
       UWSGI_NEED_APP: '1',
       UWSGI_SKIP_ATEXIT_TEARDOWN: '1',
