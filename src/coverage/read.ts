@@ -2,14 +2,16 @@ import type { NodeCoverageFile, ProcessCov, ScriptCov, SourceMapCacheEntry } fro
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { mergeProcessCovs } from '@bcoe/v8-coverage'
+import { parseCoverageFile } from './parse-file.js'
 
 /** Decides whether a server script (absolute path) is worth keeping. */
 export type ScriptFilter = (path: string, hasSourceMap: boolean) => boolean
 
 /** What one read of the coverage directory produced. */
 export interface CoverageRead {
-  /** Filtered process coverages, one per file read. */
-  processCovs: ProcessCov[]
+  /** The filtered scripts of every file read, merged as they were read (memory stays at the merged size). */
+  processCov: ProcessCov
   /** Source maps of the kept scripts, keyed by normalised `file://` URL. */
   sourceMaps: Record<string, SourceMapCacheEntry>
   /** Distinct `pid` and `pid/threadId` seen in the files read. */
@@ -71,7 +73,7 @@ export class CoverageDirReader {
   }
 
   async read(filter: ScriptFilter, final: boolean): Promise<CoverageRead> {
-    const read: CoverageRead = { processCovs: [], sourceMaps: {}, pids: new Set(), threads: new Set(), files: 0, corrupt: [] }
+    const read: CoverageRead = { processCov: { result: [] }, sourceMaps: {}, pids: new Set(), threads: new Set(), files: 0, corrupt: [] }
     let names: string[]
     try {
       names = await readdir(this.dir)
@@ -83,7 +85,7 @@ export class CoverageDirReader {
       if (!match || this.#consumed.has(name)) continue
       let file: NodeCoverageFile
       try {
-        file = JSON.parse(await readFile(join(this.dir, name), 'utf8')) as NodeCoverageFile
+        file = parseCoverageFile(await readFile(join(this.dir, name), 'utf8'))
         if (!Array.isArray(file.result)) throw new Error('no "result" array')
       } catch {
         if (final) {
@@ -99,7 +101,7 @@ export class CoverageDirReader {
       read.threads.add(thread)
       this.latestWrite.set(thread, Math.max(this.latestWrite.get(thread) ?? 0, Number(match[2])))
       const { processCov, sourceMaps } = filterProcessCov(file, filter)
-      read.processCovs.push(processCov)
+      read.processCov = mergeProcessCovs([read.processCov, processCov])
       Object.assign(read.sourceMaps, sourceMaps)
     }
     return read

@@ -90,21 +90,20 @@ describe('real V8 coverage through read → merge → convert', () => {
     expect(first.pids.size).toBe(2)
     expect(first.threads.size).toBe(2)
     expect(first.corrupt).toEqual([])
-    expect(first.processCovs).toHaveLength(2)
-    for (const processCov of first.processCovs) {
-      expect(processCov.result.map((script) => script.url)).toEqual([pathToFileURL(appFile).href])
-    }
+    // Both files' scripts, merged as they were read: one script, the two runs' counts added.
+    expect(first.processCov.result.map((script) => script.url)).toEqual([pathToFileURL(appFile).href])
+    expect(first.processCov.result[0]!.functions[0]!.ranges[0]!.count).toBe(2)
     // the filter is only asked about on-disk files outside node_modules
     expect(new Set(seen)).toEqual(new Set([appFile]))
     const second = await reader.read(() => true, true)
-    expect({ files: second.files, covs: second.processCovs.length, pids: second.pids.size, corrupt: second.corrupt }).toEqual({ files: 0, covs: 0, pids: 0, corrupt: [] })
+    expect({ files: second.files, covs: second.processCov.result.length, pids: second.pids.size, corrupt: second.corrupt }).toEqual({ files: 0, covs: 0, pids: 0, corrupt: [] })
   })
 
   // The filter decides: a script it rejects is not kept.
   test('a rejecting filter keeps no scripts', async () => {
     const read = await new CoverageDirReader(v8Dir).read(() => false, false)
     expect(read.files).toBe(2)
-    expect(read.processCovs.map((p) => p.result.length)).toEqual([0, 0])
+    expect(read.processCov.result).toEqual([])
   })
 
   // A half-written file waits while the server runs, and is reported as corrupt once it stopped.
@@ -130,7 +129,7 @@ describe('real V8 coverage through read → merge → convert', () => {
   // Merged V8 counts convert to exact istanbul hits: each arm once, the unused function never.
   test('merge and convert give exact counts per line', async () => {
     const read = await new CoverageDirReader(v8Dir).read(() => true, true)
-    const merged = mergeProcessCovs(read.processCovs)
+    const merged = read.processCov
     expect(merged.result).toHaveLength(1)
     const conversion = await convertScripts(merged.result, read.sourceMaps, parseWithAcorn)
     expect(conversion.failed).toEqual([])
@@ -158,7 +157,7 @@ describe('real V8 coverage through read → merge → convert', () => {
     rmSync(gone)
     const goneRead = await new CoverageDirReader(goneDir).read(() => true, true)
     const appRead = await new CoverageDirReader(v8Dir).read(() => true, true)
-    const merged = mergeProcessCovs([...goneRead.processCovs, ...appRead.processCovs]).result
+    const merged = mergeProcessCovs([goneRead.processCov, appRead.processCov]).result
     expect(merged.map((script: ScriptCov) => script.url).sort()).toEqual([pathToFileURL(appFile).href, pathToFileURL(gone).href].sort())
     const conversion = await convertScripts(merged, {}, parseWithAcorn)
     expect(conversion.failed).toHaveLength(1)
