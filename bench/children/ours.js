@@ -25,7 +25,8 @@ const filter = createFileFilter(globPredicate(cwd, includeList.split(','), []), 
 const read = await new CoverageDirReader(rawDir).read(filter.script, true)
 sample()
 const t1 = performance.now()
-const merged = mergeProcessCovs(read.processCovs)
+// The reader merges as it reads (read + merge are one step now; mergeMs is the final pass only).
+const merged = mergeProcessCovs([read.processCov])
 sample()
 const t2 = performance.now()
 const conversion = await convertScripts(merged.result, read.sourceMaps, parseWithAcorn, [])
@@ -37,7 +38,7 @@ mkdirSync(outDir, { recursive: true })
 writeFileSync(join(outDir, 'coverage-final.json'), JSON.stringify(data))
 const t4 = performance.now()
 clearInterval(sampler)
-const filteredBytes = Buffer.byteLength(JSON.stringify(read.processCovs))
+const filteredBytes = Buffer.byteLength(JSON.stringify(read.processCov))
 console.log(
   JSON.stringify({
     readMs: t1 - t0,
