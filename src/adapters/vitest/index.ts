@@ -44,8 +44,8 @@ export function serverCoverage(options: ServerOptions | ServerOptions[]): Plugin
       projects().set(projectKey(root, project.name), state)
       const coverage = vitest.config.coverage as { enabled: boolean; provider?: string; customProviderModule?: string }
       // `--merge-reports` runs no server: each shard's blob already holds its server coverage, and
-      // the built-in provider's mergeReports merges them. (Vitest's module runner also hands a
-      // custom provider module back empty in that mode.)
+      // the built-in provider's mergeReports merges them. (Vitest 4.1's module runner also hands a
+      // custom provider module back empty in that mode: "was not the default export".)
       if (!coverage.enabled || (vitest.config as { mergeReports?: string }).mergeReports) return
       const provider = coverage.provider ?? 'v8'
       if (provider === 'v8' || provider === 'istanbul') {
