@@ -255,6 +255,7 @@ export class ServerCoverageSession {
     if (!this.#coverage) return collected
     const conversion = await convertScripts(v8.processCov.result, v8.sourceMaps, options.parse ?? parseWithAcorn, v8.sourcesDirs)
     for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
+    for (const { path, reason } of conversion.unmapped) this.#log(`${path}: ${reason}; reported as the file that ran`)
     this.#logAll(changedSourceMessages(v8.processCov.result.map((script) => script.url), this.#startedAt, this.#changedReported))
     for (const [file, fileCoverage] of Object.entries(conversion.data)) {
       if (v8.accepts(file)) collected.data[file] = fileCoverage

@@ -18,6 +18,8 @@ export interface Conversion {
   data: CoverageMapData
   /** Scripts that could not be converted, with the reason: reported once, never fatal. */
   failed: { path: string; reason: string }[]
+  /** Scripts whose source map was unusable, reported as the executed file instead. */
+  unmapped: { path: string; reason: string }[]
 }
 
 const TS_EXTENSION = /\.[mc]?tsx?$/
@@ -68,10 +70,14 @@ async function convertScript(
   sourceMap: SourceMapCacheEntry | undefined,
   parse: ParseFn,
   savedSourceDirs: readonly string[],
+  onUnmapped: (reason: string) => void,
 ): Promise<CoverageMapData> {
   const path = fileURLToPath(scriptCov.url)
   const map = sourceMap?.data ? absoluteSources(sourceMap.data, scriptCov.url) : undefined
-  if (map) {
+  if (map && !map.sources.some((source) => source != null && source.startsWith('file://') && existsSync(fileURLToPath(source)))) {
+    // A map whose sources are nowhere on disk (wrong or stale): report the code that ran instead.
+    onUnmapped(`its source map points to files that do not exist (${map.sources.filter(Boolean).join(', ')})`)
+  } else if (map) {
     let code = existsSync(path) ? await readFile(path, 'utf8') : undefined
     if (code === undefined || !lineLengthsMatch(code, sourceMap?.lineLengths)) code = await savedSource(scriptCov.url, savedSourceDirs)
     if (code === undefined || !lineLengthsMatch(code, sourceMap?.lineLengths)) {
@@ -87,7 +93,10 @@ async function convertScript(
     }
     return astV8ToIstanbul({ code, ast: (await parse(code)) as never, coverage: scriptCov, wrapperLength: 0, sourceMap: map as never })
   }
-  const code = await executedCode(path)
+  let code = await executedCode(path)
+  // ast-v8-to-istanbul follows a `sourceMappingURL` comment by itself: blank it (same length, so
+  // offsets hold) when the map was judged unusable above.
+  if (map) code = code.replace(/(\/\/|\/\*)[#@]\s*sourceMappingURL=[^\n]*/g, (comment) => ' '.repeat(comment.length))
   return astV8ToIstanbul({ code, ast: (await parse(code)) as never, coverage: scriptCov, wrapperLength: 0 })
 }
 
@@ -117,10 +126,11 @@ export async function convertScripts(
   parse: ParseFn,
   savedSourceDirs: readonly string[] = [],
 ): Promise<Conversion> {
-  const conversion: Conversion = { data: {}, failed: [] }
+  const conversion: Conversion = { data: {}, failed: [], unmapped: [] }
   for (const scriptCov of scriptCovs) {
     try {
-      const converted = await convertScript(scriptCov, sourceMaps[scriptCov.url], parse, savedSourceDirs)
+      const onUnmapped = (reason: string): void => void conversion.unmapped.push({ path: fileURLToPath(scriptCov.url), reason })
+      const converted = await convertScript(scriptCov, sourceMaps[scriptCov.url], parse, savedSourceDirs, onUnmapped)
       // Two scripts can map to one source (bundles): merge by location rather than overwrite.
       mergeCoverageData(conversion.data, converted)
     } catch (error) {

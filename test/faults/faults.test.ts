@@ -208,6 +208,46 @@ describe('security', () => {
   })
 })
 
+describe('bad coverage inputs', () => {
+  test('[F20] a corrupt coverage file: the run completes and names it once', async () => {
+    const lines: string[] = []
+    const session = await startServerCoverage({ command: `node ${join(SERVERS, 'hello.mjs')}`, cwd: SERVERS, include: ['hello.mjs'] }, { log: (line) => lines.push(line) })
+    await get(`${session.urls.server}/hello`)
+    const v8Dir = join(session.dataDir, readdirSync(session.dataDir)[0]!, 'v8')
+    appendFileSync(join(v8Dir, 'coverage-1-1-0.json'), '{"result":[{"scriptId":"1","url":"file:///x.js","functions":[{')
+    // While the server runs, an unparseable file may be one being written: it waits.
+    const running = await session.collect()
+    expect(hits(running.data, 'hello.mjs', 'HELLO_HANDLER')).toBe(1)
+    const leftovers = await session.stop({ collect: true })
+    expect(leftovers).toBeDefined()
+    expect(lines.filter((line) => line.includes('unreadable coverage file'))).toEqual([
+      'skipped 1 unreadable coverage file(s) of "server" (truncated or corrupt): coverage-1-1-0.json',
+    ])
+  })
+
+  test('[F21] a source map that is missing or wrong: the run completes with the generated file', async () => {
+    const dir = scratch()
+    const code = readFileSync(join(SERVERS, 'hello.mjs'), 'utf8')
+    appendFileSync(join(dir, 'missing-map.mjs'), `${code}\n//# sourceMappingURL=missing-map.mjs.map\n`)
+    appendFileSync(join(dir, 'wrong-map.mjs'), `${code}\n//# sourceMappingURL=wrong-map.mjs.map\n`)
+    appendFileSync(join(dir, 'wrong-map.mjs.map'), '{"version":3,"sources":["nowhere.ts"],"mappings":"not base64 vlq!"}')
+    for (const server of ['missing-map.mjs', 'wrong-map.mjs']) {
+      const lines: string[] = []
+      const session = await startServerCoverage({ command: `node ${server}`, cwd: dir }, { log: (line) => lines.push(line) })
+      try {
+        await get(`${session.urls.server}/hello`)
+        const { data } = await session.collect()
+        // The code that ran is reported, with exact counts, and nothing that does not exist.
+        expect(Object.keys(data), lines.join('\n')).toEqual([join(dir, server)])
+        expect(statementHits(data[join(dir, server)] as FileCoverageData, lineOf(dir, server, 'HELLO_HANDLER'))).toBe(1)
+        if (server === 'wrong-map.mjs') expect(lines.join('\n')).toContain(`${join(dir, server)}: its source map points to files that do not exist`)
+      } finally {
+        await session.stop()
+      }
+    }
+  })
+})
+
 test('[F10] two runs at once in the same project do not collide', async () => {
   const dir = makeProject('cluster')
   cleanup.push(dir)
