@@ -40,19 +40,28 @@ export interface RunResult {
   output: string
 }
 
+/** Jest 30.5 swaps its `default` reporter for an `agent` one when it sees these (jest-core's detectAgent). */
+const AGENT_ENV_VARS = [
+  'AI_AGENT', 'AUGMENT_AGENT', 'CLAUDE_CODE', 'CLAUDECODE', 'CODEX_SANDBOX', 'CODEX_THREAD_ID',
+  'CURSOR_AGENT', 'GEMINI_CLI', 'GOOSE_PROVIDER', 'OPENCODE', 'REPL_ID',
+]
+
 /** Environment for a child runner: ours minus anything that would make it behave unlike a user's shell. */
 function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra, FORCE_COLOR: '0', NO_COLOR: '1', CI: 'true' }
   // Servers started as `node …` must run on the same Node as the runner under test.
   env.PATH = `${dirname(NODE)}:${env.PATH ?? ''}`
-  for (const key of Object.keys(env)) if (key.startsWith('VITEST') || key === 'NODE_V8_COVERAGE' || key === 'TEST') delete env[key]
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('VITEST') || key.startsWith('JEST_') || key.startsWith('SERVER_URL') || key === 'NODE_V8_COVERAGE' || key === 'TEST') delete env[key]
+  }
+  for (const key of AGENT_ENV_VARS) delete env[key]
   delete env.NODE_OPTIONS
   return env
 }
 
-/** Starts the real Vitest CLI in `dir`. */
-export function startVitest(dir: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<RunResult> } {
-  const child = spawn(NODE, [VITEST_BIN, ...args], { cwd: dir, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
+/** Starts a runner's CLI script (Vitest's, Jest's) with NODE in `dir`, collecting its output. */
+export function startRunner(script: string, dir: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<RunResult> } {
+  const child = spawn(NODE, [script, ...args], { cwd: dir, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
@@ -64,6 +73,11 @@ export function startVitest(dir: string, args: string[], env: Record<string, str
     })
   })
   return { child, result }
+}
+
+/** Starts the real Vitest CLI in `dir`. */
+export function startVitest(dir: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<RunResult> } {
+  return startRunner(VITEST_BIN, dir, args, env)
 }
 
 /** Runs the real Vitest CLI in `dir` to completion. */
