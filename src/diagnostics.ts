@@ -1,6 +1,7 @@
 import type { AgentProcess, FlushResult } from './launch/control-server.js'
 import type { GracefulShutdown } from './options.js'
 import { statSync } from 'node:fs'
+import { statfs } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 
 // The messages a session prints about coverage that could not be had: what happened, whose data,
@@ -69,4 +70,16 @@ export function changedSourceMessages(urls: readonly string[], since: number, re
     messages.push(`${path} changed after the server loaded it: its coverage may land on the wrong lines. Re-run to be sure.`)
   }
   return messages
+}
+
+/** Truncated coverage files on a disk with no space left: say so, and where to point TMPDIR. */
+export async function fullDiskMessage(dir: string): Promise<string | undefined> {
+  try {
+    const { bavail, bsize } = await statfs(dir)
+    const free = bavail * bsize
+    if (free > 1024 * 1024) return undefined
+    return `the disk holding ${dir} is full (${Math.round(free / 1024)} KB free): V8 could not write the server's coverage. Free some space, or set TMPDIR to a folder on a disk with room.`
+  } catch {
+    return undefined
+  }
 }

@@ -16,7 +16,7 @@ import { parseWithAcorn } from './coverage/parse.js'
 import { CoverageDirReader } from './coverage/read.js'
 import { ControlServer } from './launch/control-server.js'
 import { createDataDir, removeDataDir } from './data-dir.js'
-import { changedSourceMessages, flushMessages, forcedMessage, lostProcessMessages } from './diagnostics.js'
+import { changedSourceMessages, flushMessages, forcedMessage, fullDiskMessage, lostProcessMessages } from './diagnostics.js'
 import { describeServer, launchServer, stopServer } from './launch/launch.js'
 
 const PACKAGE_DIST = dirname(fileURLToPath(import.meta.url))
@@ -79,6 +79,7 @@ interface RunningServer {
   stopped: boolean
   /** Pids already reported as lost. */
   lostReported: Set<number>
+  fullDiskReported: boolean
 }
 
 /** Which of a server's files are reported: the caller's filter, else the server's include/exclude. */
@@ -162,7 +163,7 @@ export class ServerCoverageSession {
       throw error
     }
     const reader = this.#coverage && !runtime ? new CoverageDirReader(v8Dir) : undefined
-    const server: RunningServer = { options, launched, control, reader, runtime, sourcesDir: join(dir, 'sources'), stopped: false, lostReported: new Set() }
+    const server: RunningServer = { options, launched, control, reader, runtime, sourcesDir: join(dir, 'sources'), stopped: false, lostReported: new Set(), fullDiskReported: false }
     this.#servers.push(server)
     if (runtime) {
       try {
@@ -231,6 +232,11 @@ export class ServerCoverageSession {
       this.#logAll(lostProcessMessages(server.options.name, server.control.processes, (pid) => reader.latestWrite.get(`${pid}/0`) ?? 0, server.lostReported))
       if (read.corrupt.length > 0) {
         this.#log(`skipped ${read.corrupt.length} unreadable coverage file(s) of "${server.options.name}" (truncated or corrupt): ${read.corrupt.join(', ')}`)
+      }
+      if ((read.corrupt.length > 0 || read.pending.length > 0) && !server.fullDiskReported) {
+        const full = await fullDiskMessage(server.reader.dir)
+        if (full) this.#log(full)
+        server.fullDiskReported = full !== undefined
       }
       processCovs.push(read.processCov)
       Object.assign(collected.sourceMaps, read.sourceMaps)

@@ -21,6 +21,8 @@ export interface CoverageRead {
   files: number
   /** Files that could not be parsed once the server had stopped (truncated or corrupt). */
   corrupt: string[]
+  /** Files that did not parse yet while the server runs (being written, or truncated): left for later. */
+  pending: string[]
 }
 
 const FILE_NAME = /^coverage-(\d+)-(\d+)-(\d+)\.json$/
@@ -72,8 +74,12 @@ export class CoverageDirReader {
     this.dir = dir
   }
 
+  #noteWrite(thread: string, ms: number): void {
+    this.latestWrite.set(thread, Math.max(this.latestWrite.get(thread) ?? 0, ms))
+  }
+
   async read(filter: ScriptFilter, final: boolean): Promise<CoverageRead> {
-    const read: CoverageRead = { processCov: { result: [] }, sourceMaps: {}, pids: new Set(), threads: new Set(), files: 0, corrupt: [] }
+    const read: CoverageRead = { processCov: { result: [] }, sourceMaps: {}, pids: new Set(), threads: new Set(), files: 0, corrupt: [], pending: [] }
     let names: string[]
     try {
       names = await readdir(this.dir)
@@ -91,6 +97,11 @@ export class CoverageDirReader {
         if (final) {
           this.#consumed.add(name)
           read.corrupt.push(name)
+          // The process did write (a full disk truncates, a crash does not leave half files):
+          // do not report it as killed before writing.
+          this.#noteWrite(`${match[1]}/${match[3]}`, Number(match[2]))
+        } else {
+          read.pending.push(name)
         }
         continue
       }
@@ -99,7 +110,7 @@ export class CoverageDirReader {
       read.pids.add(Number(match[1]))
       const thread = `${match[1]}/${match[3]}`
       read.threads.add(thread)
-      this.latestWrite.set(thread, Math.max(this.latestWrite.get(thread) ?? 0, Number(match[2])))
+      this.#noteWrite(thread, Number(match[2]))
       const { processCov, sourceMaps } = filterProcessCov(file, filter)
       read.processCov = mergeProcessCovs([read.processCov, processCov])
       Object.assign(read.sourceMaps, sourceMaps)

@@ -3,7 +3,7 @@
 // clear. Test titles start with the id of their row in the README's "What happens when…" table
 // (test/faults/readme-table.test.ts keeps the two in step).
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -223,6 +223,28 @@ describe('bad coverage inputs', () => {
     expect(lines.filter((line) => line.includes('unreadable coverage file'))).toEqual([
       'skipped 1 unreadable coverage file(s) of "server" (truncated or corrupt): coverage-1-1-0.json',
     ])
+  })
+
+  // Needs root to mount a tiny tmpfs (CI runs as root); elsewhere it says why it skipped.
+  const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0
+  test.skipIf(!canMount)('[F22] the coverage directory is on a full disk: the run completes and says so', async () => {
+    const disk = scratch()
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]).status !== 0) {
+      console.warn('[F22] skipped: this machine does not allow mounting a tmpfs')
+      return
+    }
+    try {
+      const dir = scratch()
+      appendFileSync(join(dir, 'client.mjs'), 'for (let i = 0; i < 3; i++) await fetch(`${process.env.SERVER_URL}/hello`)\n')
+      const run = cli(dir, ['run', '--command', `node ${join(SERVERS, 'hello.mjs')}`, '--reporter', 'none', '--', 'node', 'client.mjs'], { TMPDIR: disk })
+      const { code, output } = await run.done
+      expect(code, output).toBe(0)
+      expect(output).toMatch(new RegExp(`the disk holding ${disk}/server-coverage-\\w+/0-server/v8 is full \\(\\d+ KB free\\): V8 could not write the server's coverage`))
+      expect(output.match(/is full/g)).toHaveLength(1)
+      expect(output).not.toContain('killed by a signal')
+    } finally {
+      spawnSync('umount', [disk])
+    }
   })
 
   test('[F21] a source map that is missing or wrong: the run completes with the generated file', async () => {
