@@ -1,13 +1,11 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ScriptCov, SourceMapCacheEntry, SourceMapData } from './v8-types.js'
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
-import module from 'node:module'
 import { fileURLToPath } from 'node:url'
 import astV8ToIstanbul from 'ast-v8-to-istanbul'
 import v8ToIstanbul from 'v8-to-istanbul'
+import { TS_EXTENSION, absoluteSourceUrls, executedCode, placeholderSource, stripTypes } from './executed-code.js'
 import { mergeCoverageData } from './merge-map.js'
 
 /** Parses JavaScript into an ESTree Program; the host runner's own parser gives identical maps. */
@@ -22,47 +20,10 @@ export interface Conversion {
   unmapped: { path: string; reason: string }[]
 }
 
-const TS_EXTENSION = /\.[mc]?tsx?$/
-
-/** Resolves a source map's `sources` to absolute `file://` URLs against the script's URL. */
-function absoluteSources(map: SourceMapData, scriptUrl: string): SourceMapData {
-  const base = map.sourceRoot ? new URL(map.sourceRoot.endsWith('/') ? map.sourceRoot : `${map.sourceRoot}/`, scriptUrl).href : scriptUrl
-  return { ...map, sourceRoot: undefined, sources: map.sources.map((source) => (source == null ? source : new URL(source, base).href)) }
-}
-
-/** Source text made of dots with the executed file's line lengths: all v8-to-istanbul needs to map ranges. */
-function placeholderSource(lineLengths: number[]): string {
-  return lineLengths.map((length) => '.'.repeat(length)).join('\n')
-}
-
-function lineLengthsMatch(code: string, lineLengths: number[] | undefined): boolean {
-  if (!lineLengths) return true
-  const lines = code.split(/\n/)
-  return lines.length >= lineLengths.length && lineLengths.every((length, index) => (lines[index] ?? '').replace(/\r$/, '').length === length)
-}
-
 /** Loads the code the process executed for a script without a source map. */
-async function executedCode(path: string): Promise<string> {
+async function unmappedCode(path: string): Promise<string> {
   const code = await readFile(path, 'utf8')
-  if (!TS_EXTENSION.test(path)) return code
-  // Node's type stripping replaces types with spaces, so offsets equal the .ts file: strip the same
-  // way to get parseable code with the same positions.
-  const strip = (module as unknown as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes
-  if (!strip) throw new Error('a .ts file without a source map needs Node 22.13+ (module.stripTypeScriptTypes) to convert')
-  return strip(code)
-}
-
-/** Where the agent saved in-memory sources: `<dir>/<sha1 of url>.js` (see the agent). */
-async function savedSource(url: string, dirs: readonly string[]): Promise<string | undefined> {
-  const name = `${createHash('sha1').update(url).digest('hex')}.js`
-  for (const dir of dirs) {
-    try {
-      return await readFile(join(dir, name), 'utf8')
-    } catch {
-      // not in this server's folder
-    }
-  }
-  return undefined
+  return TS_EXTENSION.test(path) ? stripTypes(code) : code
 }
 
 async function convertScript(
@@ -73,14 +34,13 @@ async function convertScript(
   onUnmapped: (reason: string) => void,
 ): Promise<CoverageMapData> {
   const path = fileURLToPath(scriptCov.url)
-  const map = sourceMap?.data ? absoluteSources(sourceMap.data, scriptCov.url) : undefined
+  const map = sourceMap?.data ? absoluteSourceUrls(sourceMap.data, scriptCov.url) : undefined
   if (map && !map.sources.some((source) => source != null && source.startsWith('file://') && existsSync(fileURLToPath(source)))) {
     // A map whose sources are nowhere on disk (wrong or stale): report the code that ran instead.
     onUnmapped(`its source map points to files that do not exist (${map.sources.filter(Boolean).join(', ')})`)
   } else if (map) {
-    let code = existsSync(path) ? await readFile(path, 'utf8') : undefined
-    if (code === undefined || !lineLengthsMatch(code, sourceMap?.lineLengths)) code = await savedSource(scriptCov.url, savedSourceDirs)
-    if (code === undefined || !lineLengthsMatch(code, sourceMap?.lineLengths)) {
+    const code = await executedCode(path, scriptCov.url, sourceMap?.lineLengths, savedSourceDirs)
+    if (code === undefined) {
       // The executed code exists only in memory (tsx and other loaders): map V8 ranges through the
       // source map with v8-to-istanbul, which needs only the executed file's line lengths.
       const converter = v8ToIstanbul(path, 0, {
@@ -93,7 +53,7 @@ async function convertScript(
     }
     return astV8ToIstanbul({ code, ast: (await parse(code)) as never, coverage: scriptCov, wrapperLength: 0, sourceMap: map as never })
   }
-  let code = await executedCode(path)
+  let code = await unmappedCode(path)
   // ast-v8-to-istanbul follows a `sourceMappingURL` comment by itself: blank it (same length, so
   // offsets hold) when the map was judged unusable above.
   if (map) code = code.replace(/(\/\/|\/\*)[#@]\s*sourceMappingURL=[^\n]*/g, (comment) => ' '.repeat(comment.length))

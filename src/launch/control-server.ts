@@ -154,24 +154,6 @@ export class ControlServer {
     for (const peer of this.#peers) peer.socket.write('{"t":"bye"}\n')
   }
 
-  /** Resolves once every registered process has disconnected, or after `timeoutMs`. */
-  async waitForAllDisconnected(timeoutMs: number): Promise<void> {
-    if (this.#peers.size === 0) return
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, timeoutMs)
-      const check = (): void => {
-        if (this.#peers.size === 0) done()
-      }
-      const sockets = [...this.#peers].map((peer) => peer.socket)
-      for (const socket of sockets) socket.on('close', check)
-      function done(): void {
-        clearTimeout(timer)
-        for (const socket of sockets) socket.off('close', check)
-        resolve()
-      }
-    })
-  }
-
   /** Closes the listening socket and every connection. */
   async close(): Promise<void> {
     for (const peer of this.#peers) peer.socket.destroy()

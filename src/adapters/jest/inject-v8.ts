@@ -1,13 +1,12 @@
 import type { V8Collected } from '../../session.js'
-import type { ScriptCov, SourceMapCacheEntry, SourceMapData } from '../../coverage/v8-types.js'
+import type { ScriptCov, SourceMapData } from '../../coverage/v8-types.js'
 import type { V8CoverageEntry } from './jest-types.js'
-import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
-import module from 'node:module'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import v8ToIstanbul from 'v8-to-istanbul'
+import { TS_EXTENSION, absoluteSourceUrls, executedCode, placeholderSource, stripTypes } from '../../coverage/executed-code.js'
 import { identitySourceMap } from './identity-map.js'
 
 /** Server scripts ready for `testResult.v8Coverage`, and those left out (never fatal). */
@@ -27,39 +26,14 @@ export interface V8InjectionOptions {
   dir: string
 }
 
-const TS_EXTENSION = /\.[mc]?tsx?$/
-
-/** A source map's sources as absolute paths, resolved against the script's URL. */
+/** A source map's sources as absolute paths (Jest's converter wants paths, not URLs). */
 function absoluteSources(map: SourceMapData, scriptUrl: string): SourceMapData {
-  const root = map.sourceRoot ? new URL(map.sourceRoot.endsWith('/') ? map.sourceRoot : `${map.sourceRoot}/`, scriptUrl).href : scriptUrl
-  const sources = map.sources.map((source) => (source == null ? source : fileURLToPath(new URL(source, root))))
-  return { ...map, sourceRoot: undefined, sources }
-}
-
-function sameLines(code: string, lineLengths: number[] | undefined): boolean {
-  if (!lineLengths) return true
-  const lines = code.split('\n')
-  return lines.length >= lineLengths.length && lineLengths.every((length, i) => (lines[i] ?? '').replace(/\r$/, '').length === length)
+  const resolved = absoluteSourceUrls(map, scriptUrl)
+  return { ...resolved, sources: resolved.sources.map((source) => (source == null ? source : fileURLToPath(source))) }
 }
 
 async function readIfExists(path: string): Promise<string | undefined> {
   return existsSync(path) ? readFile(path, 'utf8') : undefined
-}
-
-/**
- * The code V8 ran for a mapped script: the file on disk (tsc output), else the copy the agent
- * saved of in-memory code (tsx), else dots with the right line lengths, which is all that
- * mapping V8 offsets through the source map needs.
- */
-async function executedCode(path: string, url: string, entry: SourceMapCacheEntry, sourcesDirs: readonly string[]): Promise<string> {
-  const onDisk = await readIfExists(path)
-  if (onDisk !== undefined && sameLines(onDisk, entry.lineLengths)) return onDisk
-  const name = `${createHash('sha1').update(url).digest('hex')}.js`
-  for (const dir of sourcesDirs) {
-    const saved = await readIfExists(join(dir, name))
-    if (saved !== undefined && sameLines(saved, entry.lineLengths)) return saved
-  }
-  return (entry.lineLengths ?? []).map((length) => '.'.repeat(length)).join('\n')
 }
 
 /** What Jest needs to convert one script: the executed code, the original and a map between them. */
@@ -79,16 +53,15 @@ async function transformFor(scriptCov: ScriptCov, collected: V8Collected, option
     const reported = map.sources.find((source): source is string => source != null && options.accepts(source))
     if (reported === undefined) return undefined
     const sourcesContent = await Promise.all(map.sources.map(async (source, i) => map.sourcesContent?.[i] ?? (source ? ((await readIfExists(source)) ?? null) : null)))
-    const code = await executedCode(path, scriptCov.url, cached, collected.sourcesDirs)
+    const code =
+      (await executedCode(path, scriptCov.url, cached.lineLengths, collected.sourcesDirs)) ?? placeholderSource(cached.lineLengths ?? [])
     return { code, originalCode: sourcesContent[map.sources.indexOf(reported)] ?? '', map: { ...map, sourcesContent }, reported }
   }
   if (!options.accepts(path)) return undefined
   const original = await readFile(path, 'utf8')
   if (TS_EXTENSION.test(path)) {
     // Node's type stripping: offsets are the .ts file's with types blanked out.
-    const strip = (module as unknown as { stripTypeScriptTypes?: (code: string) => string }).stripTypeScriptTypes
-    if (!strip) throw new Error('a .ts file run without a source map needs Node 22.13+ to convert')
-    const code = strip(original)
+    const code = stripTypes(original)
     return { code, originalCode: original, map: { ...identitySourceMap(code, path), sourcesContent: [original] }, reported: path }
   }
   // Plain JavaScript the tests did not run: Jest reads it from disk itself.

@@ -40,7 +40,7 @@ export async function readUwsgiSetup(command: string, cwd: string): Promise<Uwsg
     const match = /^--?([\w-]+)(?:=(.*))?$/.exec(words[i] ?? '')
     if (match) add(match[1] ?? '', match[2] ?? words[i + 1] ?? '')
   }
-  const ini = words.find((word, i) => words[i - 1] === '--ini') ?? words.find((word) => word.startsWith('--ini='))?.slice(6) ?? words.slice(1).find((word) => word.endsWith('.ini'))
+  const ini = words.find((_word, i) => words[i - 1] === '--ini') ?? words.find((word) => word.startsWith('--ini='))?.slice(6) ?? words.slice(1).find((word) => word.endsWith('.ini'))
   if (ini) {
     let text = ''
     try {
