@@ -1,31 +1,15 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
-import { spawn } from 'node:child_process'
-import { cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
-import { NODE, REPO, fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits } from './harness.js'
+import { describe, expect, test } from 'vitest'
+import { fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runCli, runVitest, statementHits, tempDirs } from './harness.js'
 
-const CLI = join(REPO, 'bin', 'server-coverage.js')
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 function project(name = 'cli'): string {
   const dir = makeProject(name)
-  dirs.push(dir)
+  track(dir)
   return dir
-}
-
-/** Runs the real CLI in `dir`. */
-function cli(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(NODE, [CLI, ...args], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
-    child.on('close', (code) => resolve({ code, output }))
-  })
 }
 
 const helloHits = (coverage: CoverageMapData, dir: string): number | undefined =>
@@ -35,7 +19,7 @@ describe('server-coverage run', () => {
   test('a node:test suite against a 2-worker cluster server, options from the config file', async () => {
     const dir = project()
     const mark = newMark()
-    const run = await cli(dir, ['run', '--', 'node', '--test', 'test/'], { HITS: '12', SC_E2E_MARK: mark })
+    const run = await runCli(dir, ['run', '--', 'node', '--test', 'test/hello.test.mjs', 'test/never.test.mjs'], { HITS: '12', SC_E2E_MARK: mark })
     expect(run.code, run.output).toBe(0)
     expect(run.output).toMatch(/collected coverage from 3 processes, 2 files/)
     expect(run.output).toMatch(/% Stmts/)
@@ -49,7 +33,7 @@ describe('server-coverage run', () => {
   test("exits with the test command's code, and still stops the server", async () => {
     const dir = project()
     const mark = newMark()
-    const run = await cli(dir, ['run', '--reporter', 'none', '--', 'node', '--test', 'test/hello.test.mjs'], { FAIL_TEST: '1', HITS: '1', SC_E2E_MARK: mark })
+    const run = await runCli(dir, ['run', '--reporter', 'none', '--', 'node', '--test', 'test/hello.test.mjs'], { FAIL_TEST: '1', HITS: '1', SC_E2E_MARK: mark })
     expect(run.code, run.output).toBe(1)
     expect(processesMarked(mark)).toEqual([])
   })
@@ -58,12 +42,9 @@ describe('server-coverage run', () => {
     const dir = project()
     const other = join(dir, 'coverage', 'coverage-final.json')
     const existing = { '/somewhere/else/client.js': { path: '/somewhere/else/client.js', statementMap: { 0: { start: { line: 1, column: 0 }, end: { line: 1, column: 10 } } }, fnMap: {}, branchMap: {}, s: { 0: 3 }, f: {}, b: {} } }
-    cpSync(join(dir, 'server.js'), join(dir, 'server.copy.js'))
-    writeFileSync(join(dir, 'report.json'), '{}')
-    rmSync(join(dir, 'report.json'))
-    await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'coverage'), { recursive: true }))
+    mkdirSync(join(dir, 'coverage'))
     writeFileSync(other, JSON.stringify(existing))
-    const run = await cli(dir, ['run', '--merge-into', 'coverage/coverage-final.json', '--reporter', 'text', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '5' })
+    const run = await runCli(dir, ['run', '--merge-into', 'coverage/coverage-final.json', '--reporter', 'text', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '5' })
     expect(run.code, run.output).toBe(0)
     const merged = JSON.parse(readFileSync(other, 'utf8')) as CoverageMapData
     expect(merged['/somewhere/else/client.js']?.s).toEqual({ 0: 3 })
@@ -73,13 +54,13 @@ describe('server-coverage run', () => {
   test('flags instead of a config file; an invalid flag is a usage error (exit 2)', async () => {
     const dir = project()
     rmSync(join(dir, 'server-coverage.config.json'))
-    const run = await cli(dir, ['run', '--command', 'node server.js', '--url', '/health', '--env', 'WORKERS=2', '--include', 'src/**', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '3' })
+    const run = await runCli(dir, ['run', '--command', 'node server.js', '--url', '/health', '--env', 'WORKERS=2', '--include', 'src/**', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '3' })
     expect(run.code, run.output).toBe(0)
     expect(Object.keys(readCoverage(dir))).toEqual([join(dir, 'src/routes.js')])
-    const bad = await cli(dir, ['run', '--command', 'node server.js', '--timeout', 'soon', '--', 'true'])
+    const bad = await runCli(dir, ['run', '--command', 'node server.js', '--timeout', 'soon', '--', 'true'])
     expect(bad.code).toBe(2)
     expect(bad.output).toContain('expected the `--timeout` option to be an integer, got `soon`')
-    const none = await cli(dir, ['run', '--', 'true'])
+    const none = await runCli(dir, ['run', '--', 'true'])
     expect(none.code).toBe(2)
     expect(none.output).toContain('no server to start')
   })
@@ -88,12 +69,12 @@ describe('server-coverage run', () => {
 describe('saved data, shards and moved checkouts', () => {
   test('two shards saved with --data-dir and merged equal one run of both', async () => {
     const dir = project()
-    const a = await cli(dir, ['run', '--data-dir', 'shard-a', '--reporter', 'none', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '4' })
-    const b = await cli(dir, ['run', '--data-dir', 'shard-b', '--reporter', 'none', '--', 'node', '--test', 'test/never.test.mjs'])
+    const a = await runCli(dir, ['run', '--data-dir', 'shard-a', '--reporter', 'none', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '4' })
+    const b = await runCli(dir, ['run', '--data-dir', 'shard-b', '--reporter', 'none', '--', 'node', '--test', 'test/never.test.mjs'])
     expect([a.code, b.code], a.output + b.output).toEqual([0, 0])
-    const merged = await cli(dir, ['merge', 'shard-a', 'shard-b', '--out', 'merged/coverage-final.json'])
+    const merged = await runCli(dir, ['merge', 'shard-a', 'shard-b', '--out', 'merged/coverage-final.json'])
     expect(merged.code, merged.output).toBe(0)
-    const once = await cli(dir, ['run', '--reporter', 'json', '--', 'node', '--test', 'test/'], { HITS: '4' })
+    const once = await runCli(dir, ['run', '--reporter', 'json', '--', 'node', '--test', 'test/hello.test.mjs', 'test/never.test.mjs'], { HITS: '4' })
     expect(once.code, once.output).toBe(0)
     const mergedData = JSON.parse(readFileSync(join(dir, 'merged', 'coverage-final.json'), 'utf8')) as CoverageMapData
     const single = readCoverage(dir)
@@ -110,13 +91,13 @@ describe('saved data, shards and moved checkouts', () => {
 
   test('a moved checkout: relative saved data merges as is, absolute reports with --path-map', async () => {
     const dir = project()
-    const run = await cli(dir, ['run', '--data-dir', 'saved', '--reporter', 'json', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '6' })
+    const run = await runCli(dir, ['run', '--data-dir', 'saved', '--reporter', 'json', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '6' })
     expect(run.code, run.output).toBe(0)
     const moved = `${dir}-moved`
     renameSync(dir, moved)
-    dirs.push(moved)
-    const fromSaved = await cli(moved, ['merge', 'saved', '--out', 'a.json'])
-    const fromReport = await cli(moved, ['merge', 'coverage/coverage-final.json', '--path-map', `${dir}=${moved}`, '--out', 'b.json'])
+    track(moved)
+    const fromSaved = await runCli(moved, ['merge', 'saved', '--out', 'a.json'])
+    const fromReport = await runCli(moved, ['merge', 'coverage/coverage-final.json', '--path-map', `${dir}=${moved}`, '--out', 'b.json'])
     expect([fromSaved.code, fromReport.code]).toEqual([0, 0])
     for (const out of ['a.json', 'b.json']) {
       const data = JSON.parse(readFileSync(join(moved, out), 'utf8')) as CoverageMapData
@@ -132,12 +113,12 @@ describe('server-coverage check and report', () => {
   test('passes at or below the actual percentage, fails (exit 1) above it, usage errors exit 2', async () => {
     const dir = project()
     writeFileSync(join(dir, 'report.json'), JSON.stringify(report))
-    const pass = await cli(dir, ['check', '--statements', '50', 'report.json'])
+    const pass = await runCli(dir, ['check', '--statements', '50', 'report.json'])
     expect(pass.code, pass.output).toBe(0)
-    const fail = await cli(dir, ['check', '--statements', '80', '--per-file', 'report.json'])
+    const fail = await runCli(dir, ['check', '--statements', '80', '--per-file', 'report.json'])
     expect(fail.code).toBe(1)
     expect(fail.output).toContain('statements coverage of /x/a.js is 50%, below the 80% threshold')
-    const usage = await cli(dir, ['check', '--lines', '120', 'report.json'])
+    const usage = await runCli(dir, ['check', '--lines', '120', 'report.json'])
     expect(usage.code).toBe(2)
     expect(usage.output).toContain('a percentage from 0 to 100')
   })
@@ -145,7 +126,7 @@ describe('server-coverage check and report', () => {
   test('report writes the reporters asked for', async () => {
     const dir = project()
     writeFileSync(join(dir, 'report.json'), JSON.stringify(report))
-    const run = await cli(dir, ['report', '--reporter', 'text,json-summary,lcov', '--reports-dir', 'out', 'report.json'])
+    const run = await runCli(dir, ['report', '--reporter', 'text,json-summary,lcov', '--reports-dir', 'out', 'report.json'])
     expect(run.code, run.output).toBe(0)
     expect(run.output).toContain('a.js')
     expect(JSON.parse(readFileSync(join(dir, 'out', 'coverage-summary.json'), 'utf8')).total.statements.pct).toBe(50)
@@ -155,7 +136,7 @@ describe('server-coverage check and report', () => {
   test('--help for every command', async () => {
     const dir = project()
     for (const command of ['run', 'report', 'merge', 'check']) {
-      const help = await cli(dir, [command, '--help'])
+      const help = await runCli(dir, [command, '--help'])
       expect(help.code).toBe(0)
       expect(help.output).toContain(`server-coverage ${command}`)
     }

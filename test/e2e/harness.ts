@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process'
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import { spawn } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync } from 'node:fs'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { afterAll } from 'vitest'
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -18,17 +19,37 @@ const VITEST_BIN = join(VITEST_HOME, 'node_modules', 'vitest', 'vitest.mjs')
 /** The Vitest version under test, to prove which one ran. */
 export const VITEST_VERSION = (JSON.parse(readFileSync(join(VITEST_HOME, 'node_modules', 'vitest', 'package.json'), 'utf8')) as { version: string }).version
 
-/** Copies a fixture project into a fresh folder where `server-coverage` and `vitest` resolve. */
-export function makeProject(fixture: string, from = join(REPO, 'test', 'fixtures', 'projects', fixture)): string {
-  const base = join(VITEST_HOME, '.e2e-tmp')
+/**
+ * Copies a fixture folder into `to`. A fixture may share files with another instead of copying
+ * them: its `fixture.json` `{ "shared": { "from": "../cluster", "files": ["server.js", "src"] } }`
+ * names them. Output folders of earlier local runs (`node_modules`, `coverage`) are not copied.
+ */
+export function copyFixture(from: string, to: string): void {
+  const manifest = join(from, 'fixture.json')
+  if (existsSync(manifest)) {
+    const { shared } = JSON.parse(readFileSync(manifest, 'utf8')) as { shared: { from: string; files: string[] } }
+    for (const file of shared.files) cpSync(join(from, shared.from, file), join(to, file), { recursive: true })
+  }
+  cpSync(from, to, { recursive: true, filter: (source) => !/[/\\](node_modules|coverage|fixture\.json)$/.test(source) })
+}
+
+/**
+ * Copies a fixture into a fresh folder under `home/.e2e-tmp`, where the runner resolves from
+ * `home`'s node_modules, and links `server-coverage` (from `packageDir`) like an installed package.
+ */
+export function makeProjectIn(home: string, from: string, prefix: string, packageDir = REPO): string {
+  const base = join(home, '.e2e-tmp')
   mkdirSync(base, { recursive: true })
-  const dir = mkdtempSync(join(base, `${fixture.replace(/\W/g, '-')}-`))
-  cpSync(from, dir, { recursive: true, filter: (source) => !/[/\\](node_modules|coverage)$/.test(source) })
-  // Resolve `server-coverage` like an installed (linked) package; everything else, Vitest included,
-  // resolves from VITEST_HOME's node_modules above the project.
+  const dir = mkdtempSync(join(base, `${prefix.replace(/\W/g, '-')}-`))
+  copyFixture(from, dir)
   mkdirSync(join(dir, 'node_modules'), { recursive: true })
-  symlinkSync(REPO, join(dir, 'node_modules', 'server-coverage'), 'dir')
+  symlinkSync(packageDir, join(dir, 'node_modules', 'server-coverage'), 'dir')
   return dir
+}
+
+/** Copies a Vitest fixture project into a fresh folder where `server-coverage` and `vitest` resolve. */
+export function makeProject(fixture: string, from = join(REPO, 'test', 'fixtures', 'projects', fixture)): string {
+  return makeProjectIn(VITEST_HOME, from, fixture)
 }
 
 export interface RunResult {
@@ -141,4 +162,66 @@ export function processesMarked(mark: string): number[] {
 /** A fresh marker to find every process a run started. */
 export function newMark(): string {
   return `m${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`
+}
+
+/** Folders a test file made, removed after all its tests: `const track = tempDirs(); track(dir)`. */
+export function tempDirs(): (dir: string) => string {
+  const dirs: string[] = []
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+  return (dir) => {
+    dirs.push(dir)
+    return dir
+  }
+}
+
+/** Polls until `check` holds or `timeoutMs` passes (for the process table: "gone" sends no event). */
+export async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (!check() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  return check()
+}
+
+/** Accumulates a runner's output and resolves when a line appears `count` times (an event, not a sleep). */
+export function watchOutput(child: ChildProcess, failOn?: string): { text: () => string; waitFor: (pattern: RegExp, count?: number) => Promise<void> } {
+  let output = ''
+  const listeners = new Set<() => void>()
+  const onData = (chunk: Buffer | string): void => {
+    output += chunk.toString()
+    for (const listener of listeners) listener()
+  }
+  child.stdout!.on('data', onData)
+  child.stderr!.on('data', onData)
+  const waitFor = (pattern: RegExp, count = 1): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (failOn && output.includes(failOn)) return done(new Error(output))
+        if ((output.match(new RegExp(pattern, 'g')) ?? []).length >= count) done()
+      }
+      const onClose = (): void => done(new Error(`the runner exited before ${pattern}:\n${output}`))
+      function done(error?: Error): void {
+        listeners.delete(check)
+        child.off('close', onClose)
+        if (error) reject(error)
+        else resolve()
+      }
+      listeners.add(check)
+      child.once('close', onClose)
+      check()
+    })
+  return { text: () => output, waitFor }
+}
+
+/** The real `server-coverage` CLI of this repository. */
+export const CLI = join(REPO, 'bin', 'server-coverage.js')
+
+/** Starts the real CLI in `dir`. */
+export function startCli(dir: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<RunResult> } {
+  return startRunner(CLI, dir, args, env)
+}
+
+/** Runs the real CLI in `dir` to completion. */
+export function runCli(dir: string, args: string[], env: Record<string, string> = {}): Promise<RunResult> {
+  return startCli(dir, args, env).result
 }

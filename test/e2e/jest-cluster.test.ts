@@ -1,29 +1,17 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
-import { fileCoverage, lineOf, newMark, processesMarked, statementHits } from './harness.js'
+import { describe, expect, test } from 'vitest'
+import { eventually, fileCoverage, lineOf, newMark, processesMarked, statementHits, tempDirs, watchOutput } from './harness.js'
 import { JEST_MAJOR, JEST_VERSION, makeJestProject, readJestCoverage, runJest, startJest } from './jest-harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 function project(): string {
   const dir = makeJestProject('cluster')
-  dirs.push(dir)
+  track(dir)
   return dir
 }
 
-/** Resolves when `check` is true, polling the process table (there is no event for "gone"). */
-async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return check()
-}
 
 // Jest 29 says `"global" coverage threshold for lines (90%) not met: 61.5%`, Jest 30
 // `Coverage for lines (61.5%) does not meet "global" threshold (90%)`.
@@ -103,40 +91,23 @@ test('watch mode: each rerun reports the server coverage since the previous run;
   const dir = project()
   const mark = newMark()
   const { child, result } = startJest(dir, ['--watchAll', '--coverage'], { WORKERS: '2', HITS: '5', SERVER_MARK: mark })
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const waitFor = (pattern: RegExp, count: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        // A failed global setup does not end watch mode: fail now rather than at the timeout.
-        if (output.includes('Got error running globalSetup')) reject(new Error(output))
-        if ((output.match(new RegExp(pattern, 'g')) ?? []).length >= count) {
-          child.stdout!.off('data', check)
-          child.stderr!.off('data', check)
-          resolve()
-        }
-      }
-      child.stdout!.on('data', check)
-      child.stderr!.on('data', check)
-      child.once('close', () => reject(new Error(`Jest exited early:\n${output}`)))
-      check()
-    })
+  // A failed global setup does not end watch mode: fail at once rather than at the timeout.
+  const output = watchOutput(child, 'Got error running globalSetup')
   try {
     // Jest writes coverage-final.json before its summary line "Ran all test suites."
-    await waitFor(/Ran all test suites/, 1)
+    await output.waitFor(/Ran all test suites/, 1)
     const hello = (): number | undefined =>
       statementHits(fileCoverage(readJestCoverage(dir), dir, 'src/routes.mjs'), lineOf(dir, 'src/routes.mjs', 'JSON.stringify({ hello'))
-    expect(hello(), output).toBe(5)
+    expect(hello(), output.text()).toBe(5)
     const serverPids = processesMarked(mark).sort()
     expect(serverPids).toHaveLength(3)
 
     const testFile = join(dir, 'test', 'api.test.js')
     writeFileSync(testFile, readFileSync(testFile, 'utf8').replace('Number(process.env.HITS ?? 40)', '2'))
-    await waitFor(/Ran all test suites/, 2)
-    expect(hello(), output).toBe(2)
+    await output.waitFor(/Ran all test suites/, 2)
+    expect(hello(), output.text()).toBe(2)
     expect(processesMarked(mark).sort()).toEqual(serverPids)
-    expect(output.match(/starting "node server.mjs"/g)).toHaveLength(1)
+    expect(output.text().match(/starting "node server.mjs"/g)).toHaveLength(1)
   } finally {
     child.kill('SIGINT')
     await result

@@ -1,9 +1,8 @@
 import type { ChildProcess } from 'node:child_process'
 import type { RunResult } from './harness.js'
-
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { REPO, startRunner } from './harness.js'
+import { REPO, makeProjectIn, startRunner } from './harness.js'
 
 /**
  * Which Jest the e2e tests drive: by default the repository's own (Jest 30). scripts/test-jest29.sh
@@ -22,13 +21,7 @@ const PACKAGE_DIR = process.env.SC_PACKAGE_DIR ? resolve(process.env.SC_PACKAGE_
 
 /** Copies a Jest fixture project into a fresh folder under JEST_HOME, where `jest` and `server-coverage` resolve. */
 export function makeJestProject(fixture: string): string {
-  const base = join(JEST_HOME, '.e2e-tmp')
-  mkdirSync(base, { recursive: true })
-  const dir = mkdtempSync(join(base, `jest-${fixture}-`))
-  cpSync(join(REPO, 'test', 'fixtures', 'jest-projects', fixture), dir, { recursive: true })
-  mkdirSync(join(dir, 'node_modules'), { recursive: true })
-  symlinkSync(PACKAGE_DIR, join(dir, 'node_modules', 'server-coverage'), 'dir')
-  return dir
+  return makeProjectIn(JEST_HOME, join(REPO, 'test', 'fixtures', 'jest-projects', fixture), `jest-${fixture}`, PACKAGE_DIR)
 }
 
 /** Starts the real Jest CLI in `dir`. */

@@ -1,18 +1,14 @@
 import { execFileSync } from 'node:child_process'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
-import { REPO, fileCoverage, lineOf, newMark, processesMarked, statementHits } from './harness.js'
+import { describe, expect, test } from 'vitest'
+import { REPO, fileCoverage, lineOf, newMark, processesMarked, statementHits, tempDirs } from './harness.js'
 import { JEST_VERSION, makeJestProject, readJestCoverage, runJest } from './jest-harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 function project(name: string): string {
   const dir = makeJestProject(name)
-  dirs.push(dir)
+  track(dir)
   return dir
 }
 

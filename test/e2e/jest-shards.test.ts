@@ -1,19 +1,16 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import { spawnSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, expect, test } from 'vitest'
-import { NODE, REPO, fileCoverage, lineOf, statementHits } from './harness.js'
+import { expect, test } from 'vitest'
+import { NODE, REPO, fileCoverage, lineOf, statementHits, tempDirs } from './harness.js'
 import { makeJestProject, runJest } from './jest-harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 test('Jest --shard: each shard writes its report with the server coverage; `server-coverage merge` equals one run', async () => {
   const dir = makeJestProject('cluster')
-  dirs.push(dir)
+  track(dir)
   const env = { WORKERS: '2', HITS: '6' }
   for (const shard of [1, 2]) {
     const run = await runJest(dir, ['--coverage', `--shard=${shard}/2`, `--coverageDirectory=shard-${shard}`], env)

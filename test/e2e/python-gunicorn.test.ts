@@ -1,17 +1,13 @@
-import { rmSync } from 'node:fs'
-import { afterAll, describe, expect, test } from 'vitest'
-import { fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits } from './harness.js'
+import { describe, expect, test } from 'vitest'
+import { fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits, tempDirs } from './harness.js'
 import { coveragePyTotals, missingPythonTools } from './python-support.js'
 
 const missing = missingPythonTools(['gunicorn', 'uwsgi'])
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 function project(fixture: string): string {
   const dir = makeProject(fixture)
-  dirs.push(dir)
+  track(dir)
   return dir
 }
 

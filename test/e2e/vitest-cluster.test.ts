@@ -1,15 +1,11 @@
-import { rmSync } from 'node:fs'
-import { afterAll, describe, expect, test } from 'vitest'
-import { VITEST_VERSION, fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits } from './harness.js'
+import { describe, expect, test } from 'vitest'
+import { VITEST_VERSION, fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits, tempDirs } from './harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 function project(): string {
   const dir = makeProject('cluster')
-  dirs.push(dir)
+  track(dir)
   return dir
 }
 

@@ -1,16 +1,12 @@
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, expect, test } from 'vitest'
-import { REPO, fileCoverage, lineOf, makeProject, readCoverage, runVitest, statementHits } from './harness.js'
+import { expect, test } from 'vitest'
+import { REPO, fileCoverage, lineOf, makeProject, readCoverage, runVitest, statementHits, tempDirs } from './harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 test('a monorepo run from the root: a server per Vitest project, one merged report', async () => {
   const dir = makeProject('monorepo', join(REPO, 'examples', 'monorepo'))
-  dirs.push(dir)
+  track(dir)
   const run = await runVitest(dir, ['run', '--coverage'])
   expect(run.code, run.output).toBe(0)
   const ports = [...run.output.matchAll(/(catalog|orders): ready at http:\/\/127\.0\.0\.1:(\d+)/g)].map((match) => [match[1], match[2]])

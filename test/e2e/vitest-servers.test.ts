@@ -1,17 +1,14 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, test } from 'vitest'
-import { NODE, REPO, fileCoverage, lineOf, makeProject, readCoverage, runVitest, statementHits } from './harness.js'
+import { describe, expect, test } from 'vitest'
+import { NODE, REPO, fileCoverage, lineOf, makeProject, readCoverage, runVitest, statementHits, tempDirs } from './harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 function project(name: string): string {
   const dir = makeProject(name)
-  dirs.push(dir)
+  track(dir)
   return dir
 }
 

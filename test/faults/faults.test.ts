@@ -3,19 +3,18 @@
 // clear. Test titles start with the id of their row in the README's "What happens when…" table
 // (test/faults/readme-table.test.ts keeps the two in step).
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
-import { NODE, REPO, lineOf, makeProject, newMark, processesMarked, runVitest, statementHits } from '../e2e/harness.js'
+import { REPO, lineOf, makeProject, newMark, processesMarked, runVitest, startCli, statementHits, watchOutput } from '../e2e/harness.js'
 // Built output: the agent and the cluster host are located next to the compiled session.
 import { startServerCoverage } from '../../dist/index.js'
 import { planCommand, substitutePort } from '../../src/launch/command.js'
 
 const SERVERS = join(REPO, 'test', 'fixtures', 'servers')
-const CLI = join(REPO, 'bin', 'server-coverage.js')
 const cleanup: string[] = []
 afterAll(() => {
   for (const dir of cleanup) rmSync(dir, { recursive: true, force: true })
@@ -43,14 +42,6 @@ function portAccepts(port: number): Promise<boolean> {
     })
     socket.once('error', () => resolve(false))
   })
-}
-
-function cli(dir: string, args: string[], env: Record<string, string> = {}): { child: ReturnType<typeof spawn>; done: Promise<{ code: number | null; output: string }> } {
-  const child = spawn(NODE, [CLI, ...args], { cwd: dir, env: { ...process.env, FORCE_COLOR: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  return { child, done: new Promise((resolve) => child.on('close', (code) => resolve({ code, output }))) }
 }
 
 describe('processes that die or hang', () => {
@@ -103,11 +94,11 @@ describe('processes that die or hang', () => {
   test('[F3] 500 requests in flight when the run ends: every completed request is counted', async () => {
     const dir = scratch()
     const countFile = join(dir, 'count.json')
-    const run = cli(dir, [
+    const run = startCli(dir, [
       'run', '--command', `node ${join(SERVERS, 'counting-graceful.mjs')}`, '--cwd', SERVERS, '--include', 'counting-graceful.mjs',
       '--graceful-shutdown-timeout', '10000', '--reporter', 'json', '--reports-dir', dir, '--', 'node', join(SERVERS, 'burst-client.mjs'),
     ], { COUNT_FILE: countFile, BURST: '500' })
-    const { code, output } = await run.done
+    const { code, output } = await run.result
     expect(code, output).toBe(0)
     expect(output).toContain('burst: 500 requests in flight')
     const counted = JSON.parse(readFileSync(countFile, 'utf8')) as { received: number; completed: number }
@@ -123,16 +114,16 @@ describe('the runner is interrupted', () => {
     cleanup.push(dir)
     const mark = newMark()
     const hang = "setInterval(() => {}, 1000); console.log('TESTS RUNNING')"
-    const first = cli(dir, ['run', '--port', '47311', '--', 'node', '-e', hang], { SC_E2E_MARK: mark })
-    await new Promise<void>((resolve) => first.child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('TESTS RUNNING') && resolve()))
+    const first = startCli(dir, ['run', '--port', '47311', '--', 'node', '-e', hang], { SC_E2E_MARK: mark })
+    await watchOutput(first.child).waitFor(/TESTS RUNNING/)
     expect(processesMarked(mark).length).toBeGreaterThanOrEqual(3)
     first.child.kill('SIGINT')
-    const interrupted = await first.done
+    const interrupted = await first.result
     expect(interrupted.code).not.toBe(0)
     expect(processesMarked(mark)).toEqual([])
     // Same fixed port again: nothing stale holds it.
-    const second = cli(dir, ['run', '--port', '47311', '--reporter', 'none', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '2' })
-    const again = await second.done
+    const second = startCli(dir, ['run', '--port', '47311', '--reporter', 'none', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '2' })
+    const again = await second.result
     expect(again.code, again.output).toBe(0)
   })
 })
@@ -147,7 +138,7 @@ describe('bad inputs', () => {
   test('[F6] an unreadable config file names the file and why', async () => {
     const dir = scratch()
     appendFileSync(join(dir, 'server-coverage.config.json'), '{ "command": ')
-    const { code, output } = await cli(dir, ['run', '--', 'true']).done
+    const { code, output } = await startCli(dir, ['run', '--', 'true']).result
     expect(code).toBe(2)
     expect(output).toContain(`cannot read the config file ${join(dir, 'server-coverage.config.json')}: it could not be loaded`)
   })
@@ -225,19 +216,16 @@ describe('bad coverage inputs', () => {
     ])
   })
 
-  // Needs root to mount a tiny tmpfs (CI runs as root); elsewhere it says why it skipped.
-  const canMount = process.getuid?.() === 0 && spawnSync('mount', ['--version']).status === 0
-  test.skipIf(!canMount)('[F22] the coverage directory is on a full disk: the run completes and says so', async () => {
+  // Needs root to mount a tiny tmpfs (CI runs as root); elsewhere the test is reported as skipped.
+  test('[F22] the coverage directory is on a full disk: the run completes and says so', async ({ skip }) => {
     const disk = scratch()
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]).status !== 0) {
-      console.warn('[F22] skipped: this machine does not allow mounting a tmpfs')
-      return
-    }
+    const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk]).status === 0
+    if (!mounted) skip('mounting a tmpfs needs root and a machine that allows it')
     try {
       const dir = scratch()
       appendFileSync(join(dir, 'client.mjs'), 'for (let i = 0; i < 3; i++) await fetch(`${process.env.SERVER_URL}/hello`)\n')
-      const run = cli(dir, ['run', '--command', `node ${join(SERVERS, 'hello.mjs')}`, '--reporter', 'none', '--', 'node', 'client.mjs'], { TMPDIR: disk })
-      const { code, output } = await run.done
+      const run = startCli(dir, ['run', '--command', `node ${join(SERVERS, 'hello.mjs')}`, '--reporter', 'none', '--', 'node', 'client.mjs'], { TMPDIR: disk })
+      const { code, output } = await run.result
       expect(code, output).toBe(0)
       expect(output).toMatch(new RegExp(`the disk holding ${disk}/server-coverage-\\w+/0-server/v8 is full \\(\\d+ KB free\\): V8 could not write the server's coverage`))
       expect(output.match(/is full/g)).toHaveLength(1)

@@ -1,16 +1,12 @@
 import { createServer } from 'node:net'
-import { rmSync } from 'node:fs'
-import { afterAll, describe, expect, test } from 'vitest'
-import { makeProject, newMark, processesMarked, runVitest } from '../e2e/harness.js'
+import { describe, expect, test } from 'vitest'
+import { makeProject, newMark, processesMarked, runVitest, tempDirs } from '../e2e/harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 async function runWith(options: unknown, extraEnv: Record<string, string> = {}): Promise<{ output: string; code: number | null; leftovers: number[] }> {
   const dir = makeProject('errors')
-  dirs.push(dir)
+  track(dir)
   const mark = newMark()
   const run = await runVitest(dir, ['run', '--coverage'], { SERVER_OPTIONS: JSON.stringify(options), SC_E2E_MARK: mark, ...extraEnv })
   return { output: run.output, code: run.code, leftovers: processesMarked(mark) }

@@ -1,27 +1,14 @@
-import { rmSync } from 'node:fs'
-import { afterAll, describe, expect, test } from 'vitest'
-import { makeProject, newMark, processesMarked, runVitest, startVitest } from '../e2e/harness.js'
+import { describe, expect, test } from 'vitest'
+import { eventually, makeProject, newMark, processesMarked, runVitest, startVitest, tempDirs, watchOutput } from '../e2e/harness.js'
 
-const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const track = tempDirs()
 
 function project(name: string): string {
   const dir = makeProject(name)
-  dirs.push(dir)
+  track(dir)
   return dir
 }
 
-/** Resolves when `check` is true, polling the process table (there is no event for "gone"). */
-async function eventually(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (check()) return true
-    await new Promise((resolve) => setTimeout(resolve, 50))
-  }
-  return check()
-}
 
 test('[F17] a server that ignores SIGTERM is SIGKILLed after gracefulShutdown.timeout, and the output says so', async () => {
   const dir = project('errors')
@@ -43,19 +30,7 @@ describe.each([
     const dir = project('cluster')
     const mark = newMark()
     const { child, result } = startVitest(dir, ['run', '--coverage'], { WORKERS: '2', HITS: '4', HANG: '1', SERVER_MARK: mark })
-    let output = ''
-    await new Promise<void>((resolve) => {
-      const onData = (chunk: Buffer): void => {
-        output += chunk.toString()
-        if (output.includes('HANGING')) {
-          child.stdout!.off('data', onData)
-          resolve()
-        }
-      }
-      child.stdout!.on('data', onData)
-      child.once('close', () => resolve())
-    })
-    expect(output, output).toContain('HANGING')
+    await watchOutput(child).waitFor(/HANGING/)
     expect(processesMarked(mark).length).toBe(3)
     child.kill(signal)
     await result
