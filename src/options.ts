@@ -24,8 +24,20 @@ export interface ServerOptions {
    * our own `node:cluster` host with `workers` processes. Use instead of `command`.
    */
   app?: string
+  /**
+   * The export of the `app` module to serve, when it is not the default one (`module.exports`,
+   * `export default`, or an export named `app` or `handler`). It may be a factory (sync or async).
+   * @example 'createApp'
+   */
+  appExport?: string
   /** Number of worker processes for `app`. @default 2 */
   workers?: number
+  /**
+   * For `app`: send every request of one client (one TCP connection's address and port of the
+   * tests' HTTP agent, see the README) to the same worker, for apps that keep state in memory.
+   * Simpler: `workers: 1`. @default false
+   */
+  sticky?: boolean
   /**
    * Readiness probe: an HTTP URL that must answer 2xx/3xx. `{port}` is replaced by the port. A path
    * (`/health`) is resolved against `http://127.0.0.1:{port}`. @default a TCP connect to the port
@@ -54,6 +66,17 @@ export interface ServerOptions {
    * `command` (`uwsgi`, `gunicorn`, `python`, `flask` → python), else node
    */
   runtime?: 'node' | 'python'
+  /**
+   * Python only: the interpreter that reads the Coverage.py data. @default the Python that runs the
+   * server (inside uWSGI, the interpreter of its embedded Python's prefix)
+   */
+  python?: string
+  /**
+   * Milliseconds every server process has to acknowledge a flush before the collection goes on
+   * without it (its data since its last flush is then missing, and the output names it).
+   * @default 10000
+   */
+  flushTimeout?: number
 }
 
 /** Options after validation and defaults: what the launcher and collector consume. */
@@ -61,7 +84,9 @@ export interface ResolvedServerOptions {
   name: string
   command: string | undefined
   app: string | undefined
+  appExport: string | undefined
   workers: number
+  sticky: boolean
   url: string | undefined
   port: number | undefined
   cwd: string
@@ -75,6 +100,8 @@ export interface ResolvedServerOptions {
   runtime: 'node' | 'python'
   /** Whether `runtime` was inferred from the command rather than given. */
   runtimeInferred: boolean
+  python: string | undefined
+  flushTimeout: number
 }
 
 const PYTHON_COMMANDS = /^(?:.*\/)?(?:uwsgi|gunicorn|python[\d.]*|flask|coverage)$/
@@ -87,7 +114,8 @@ export function inferRuntime(command: string | undefined): 'node' | 'python' {
 
 const KNOWN_KEYS = new Set([
   'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
-  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime',
+  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport', 'sticky',
+  'python', 'flushTimeout',
 ])
 
 function describe(value: unknown): string {
@@ -100,7 +128,7 @@ function describe(value: unknown): string {
 function invalid(option: string, expected: string, value: unknown): ServerCoverageError {
   return new ServerCoverageError(
     'INVALID_OPTION',
-    `server-coverage: expected the \`${option}\` option to be ${expected}, got ${describe(value)}.`,
+    `expected the \`${option}\` option to be ${expected}, got ${describe(value)}.`,
   )
 }
 
@@ -148,7 +176,7 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
     if (!KNOWN_KEYS.has(key)) {
       throw new ServerCoverageError(
         'INVALID_OPTION',
-        `server-coverage: unknown option \`${prefix}${key}\`. Known options: ${[...KNOWN_KEYS].join(', ')}.`,
+        `unknown option \`${prefix}${key}\`. Known options: ${[...KNOWN_KEYS].join(', ')}.`,
       )
     }
   }
@@ -157,7 +185,7 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   if ((command === undefined) === (app === undefined)) {
     throw new ServerCoverageError(
       'INVALID_OPTION',
-      `server-coverage: give exactly one of the \`${prefix}command\` option (a command that starts your server) ` +
+      `give exactly one of the \`${prefix}command\` option (a command that starts your server) ` +
         `or the \`${prefix}app\` option (a module exporting a request handler or app), got ${command === undefined ? 'neither' : 'both'}.`,
     )
   }
@@ -184,19 +212,23 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   if (urlPort !== undefined && port === undefined) {
     throw new ServerCoverageError(
       'INVALID_OPTION',
-      `server-coverage: the \`${prefix}url\` option "${url}" names port ${urlPort}, but the server gets a free port (no \`port\` option): ` +
+      `the \`${prefix}url\` option "${url}" names port ${urlPort}, but the server gets a free port (no \`port\` option): ` +
         `write {port} in the URL, give a path such as "/health", or set \`port: ${urlPort}\`.`,
     )
   }
-  if (command !== undefined && options.workers !== undefined) {
-    throw new ServerCoverageError(
-      'INVALID_OPTION',
-      `server-coverage: the \`${prefix}workers\` option applies to \`app\` only; a \`command\` starts its own workers.`,
-    )
+  for (const appOnly of ['workers', 'appExport', 'sticky']) {
+    if (command !== undefined && options[appOnly] !== undefined) {
+      throw new ServerCoverageError(
+        'INVALID_OPTION',
+        `the \`${prefix}${appOnly}\` option applies to \`app\` only; a \`command\` starts its own server.`,
+      )
+    }
   }
+  const sticky = options.sticky
+  if (sticky !== undefined && typeof sticky !== 'boolean') throw invalid(`${prefix}sticky`, 'a boolean', sticky)
   const runtimeOption = options.runtime === undefined ? undefined : oneOf(options.runtime, `${prefix}runtime`, ['node', 'python'] as const, 'node')
   if (runtimeOption === 'python' && app !== undefined) {
-    throw new ServerCoverageError('INVALID_OPTION', `server-coverage: the \`${prefix}app\` option hosts Node apps; for a Python server give a \`command\` (e.g. "uwsgi --ini app.ini").`)
+    throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}app\` option hosts Node apps; for a Python server give a \`command\` (e.g. "uwsgi --ini app.ini").`)
   }
   return {
     runtime: runtimeOption ?? inferRuntime(command),
@@ -204,7 +236,9 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
     name: optionalString(options, 'name', prefix) ?? (index === 0 ? 'server' : `server${index + 1}`),
     command,
     app: app === undefined ? undefined : isAbsolute(app) ? app : resolve(cwd, app),
+    appExport: optionalString(options, 'appExport', prefix),
     workers: optionalInteger(options.workers, `${prefix}workers`, 1, 256) ?? 2,
+    sticky: sticky ?? false,
     url,
     port,
     cwd,
@@ -218,6 +252,8 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
     stderr: oneOf(options.stderr, `${prefix}stderr`, ['pipe', 'ignore'] as const, 'ignore'),
     include: optionalGlobs(options.include, `${prefix}include`),
     exclude: optionalGlobs(options.exclude, `${prefix}exclude`),
+    python: optionalString(options, 'python', prefix),
+    flushTimeout: optionalInteger(options.flushTimeout, `${prefix}flushTimeout`, 1) ?? 10_000,
   }
 }
 
@@ -230,7 +266,7 @@ export function resolveServers(input: unknown, root: string): ResolvedServerOpti
   const seen = new Set<string>()
   for (const server of servers) {
     if (seen.has(server.name)) {
-      throw new ServerCoverageError('INVALID_OPTION', `server-coverage: two servers are named \`${server.name}\`; give each a unique \`name\`.`)
+      throw new ServerCoverageError('INVALID_OPTION', `two servers are named \`${server.name}\`; give each a unique \`name\`.`)
     }
     seen.add(server.name)
   }

@@ -1,5 +1,5 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
-import type { ReporterName } from './report.js'
+import type { ReporterName } from '../report/write.js'
 import { spawn } from 'node:child_process'
 import { join, resolve } from 'node:path'
 import { mergeCoverageData } from '../coverage/merge-map.js'
@@ -7,7 +7,7 @@ import { planCommand } from '../launch/command.js'
 import { ServerCoverageSession as Session } from '../session.js'
 import { resolveServers } from '../options.js'
 import { loadCoverage, saveData, writeCoverageJson } from './data-file.js'
-import { writeReports } from './report.js'
+import { writeReports } from '../report/write.js'
 
 /** What `server-coverage run` was asked to do. */
 export interface RunRequest {

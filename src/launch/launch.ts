@@ -3,6 +3,7 @@ import type { ResolvedServerOptions } from '../options.js'
 import { spawn } from 'node:child_process'
 import { relative } from 'node:path'
 import getPort from 'get-port'
+import { onProcessExit } from '../cleanup.js'
 import { ServerCoverageError, formatOutputTail } from '../errors.js'
 import { planCommand, substitutePort } from './command.js'
 import { OutputTail } from './output-tail.js'
@@ -33,22 +34,17 @@ export interface LaunchEnvironment {
   hostScript: string
 }
 
-/** Groups we started that are still alive: killed synchronously if the runner exits. */
-const liveGroups = new Set<number>()
-let exitHookInstalled = false
+/** Groups we started that are still alive → their exit-hook task (SIGKILL if the runner exits first). */
+const liveGroups = new Map<number, () => void>()
 
-function installExitHook(): void {
-  if (exitHookInstalled) return
-  exitHookInstalled = true
-  // The runner is exiting without having stopped the server (crash, process.exit, Ctrl+C): no
-  // server process may outlive it. Only synchronous work is possible here.
-  process.on('exit', () => {
-    for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL')
-  })
+/** Tracks a group: if the runner exits without stopping it (crash, process.exit, Ctrl+C), it is killed. */
+function trackGroup(pgid: number): void {
+  liveGroups.set(pgid, onProcessExit(() => signalGroup(pgid, 'SIGKILL')))
 }
 
 /** Stops tracking a group for the runner-exit hook (it was stopped properly). */
 export function forgetGroup(pgid: number): void {
+  liveGroups.get(pgid)?.()
   liveGroups.delete(pgid)
 }
 
@@ -69,7 +65,7 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
     if (await probePort(port)) {
       throw new ServerCoverageError(
         'PORT_IN_USE',
-        `server-coverage: port ${port} is already in use, so "${label}" cannot listen on it. ` +
+        `port ${port} is already in use, so "${label}" cannot listen on it. ` +
           'Stop whatever listens there, or remove the `port` option to get a free port.',
       )
     }
@@ -95,10 +91,7 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
     child.once('error', () => resolve({ code: null, signal: null }))
   })
   const pgid = child.pid
-  if (pgid !== undefined) {
-    installExitHook()
-    liveGroups.add(pgid)
-  }
+  if (pgid !== undefined) trackGroup(pgid)
   const abort = new AbortController()
   void exited.then(() => abort.abort())
 
@@ -124,27 +117,27 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
     if (error.code === 'ENOENT') {
       throw new ServerCoverageError(
         'COMMAND_NOT_FOUND',
-        `server-coverage: the \`command\` option "${options.command}" could not start: "${plan.file}" was not found ` +
+        `the \`command\` option "${options.command}" could not start: "${plan.file}" was not found ` +
           `(cwd ${options.cwd}). Check the spelling, install it, or give a path.${tail}`,
         { cause: error },
       )
     }
-    throw new ServerCoverageError('SERVER_EXITED', `server-coverage: could not spawn "${label}": ${error.message}${tail}`, { cause: error })
+    throw new ServerCoverageError('SERVER_EXITED', `could not spawn "${label}": ${error.message}${tail}`, { cause: error })
   }
   if (exitedEarly) {
     const { code, signal } = await exited
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
     const notFound = plan.shell && code === 127 ? ' The shell could not find the command (exit 127).' : ''
     throw new ServerCoverageError(
-      options.app ? 'APP_NOT_FOUND' : 'SERVER_EXITED',
-      `server-coverage: the server "${label}" ${how} before it was ready.${notFound} ` +
+      options.app ? 'APP_INVALID' : 'SERVER_EXITED',
+      `the server "${label}" ${how} before it was ready.${notFound} ` +
         `Check the \`${options.app ? 'app' : 'command'}\` option and the output below.${tail}`,
     )
   }
   const what = url ? `${url} did not answer with a 2xx/3xx status` : `nothing accepted connections on port ${port}`
   throw new ServerCoverageError(
     'READY_TIMEOUT',
-    `server-coverage: the server "${label}" was not ready within ${options.timeout} ms (the \`timeout\` option): ${what}. ` +
+    `the server "${label}" was not ready within ${options.timeout} ms (the \`timeout\` option): ${what}. ` +
       `Make sure it listens on the port from the PORT environment variable${options.command?.includes('{port}') ? ' or {port}' : ''}, ` +
       `check the \`url\` option, or raise \`timeout\`.${tail}`,
   )

@@ -12,7 +12,7 @@ export function parseReporters(value: string): ReporterName[] {
   const names = value.split(',').map((name) => name.trim()).filter(Boolean)
   for (const name of names) {
     if (!(REPORTERS as readonly string[]).includes(name)) {
-      throw new ServerCoverageError('INVALID_OPTION', `server-coverage: expected the \`--reporter\` option to list some of ${REPORTERS.join(', ')}, got \`${name}\`.`)
+      throw new ServerCoverageError('INVALID_OPTION', `expected the \`--reporter\` option to list some of ${REPORTERS.join(', ')}, got \`${name}\`.`)
     }
   }
   return names as ReporterName[]
