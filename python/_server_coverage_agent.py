@@ -7,10 +7,30 @@ or by ``sitecustomize.py`` (plain Python and gunicorn). It imitates the Node age
 1. starts Coverage.py once, early, in the first process, so the app's import-time lines are traced
    and forked workers inherit the tracer;
 2. in every worker, registers with the collector over the control socket
-   (``SERVER_COVERAGE_SOCKET``) and answers ``flush`` with ``cov.save()`` and an acknowledgement;
+   (``SERVER_COVERAGE_SOCKET``) and answers ``flush`` with a save and an acknowledgement;
 3. saves periodically, so a worker killed inside a request loses at most one interval;
 4. saves at exit (never combines: combining in workers races on SQLite, see ../shared python.md);
 5. if the socket closes after ``welcome`` without ``bye``, the test runner died: stop the server.
+
+Every save is a *rotation*: what the process ran since its previous save goes into a data file of
+its own, which is then moved (complete, closed) into the ready folder, and collection goes on into
+a fresh file. The collector reads each ready file once, so every read is what ran since the
+previous one (like ``v8.takeCoverage()`` for Node). Coverage.py 6.5 keeps one cumulative file per
+process; rotating relies on these parts of it (``coverage/control.py``, ``sqldata.py``,
+``collector.py``):
+
+- ``Coverage.get_data()`` moves the tracers' in-memory data into the ``CoverageData`` (SQLite) and
+  clears it (``Collector.flush_data``); every SQLite access opens and closes its connection, so the
+  file is complete when ``get_data()`` returns;
+- ``CoverageData._reset()`` closes it; ``_choose_filename()`` picks a new ``<host>.<pid>.<random>``
+  name; ``_has_arcs``/``_has_lines`` must be cleared too, or the new file never records that it
+  holds arcs (Coverage.py's own fork handling forgets that).
+
+Forks: a child inherits the data its parent ran but had not saved yet. Processes that save (they
+registered) save right before forking (``os.register_at_fork``), so children start empty. The
+uWSGI master never saves (it does not serve); the first worker forked from one master boot keeps
+what it inherited (the app's import-time lines), every later one drops it, so those lines count
+once per boot, not once per worker generation.
 
 Everything it learns (started, or why it could not) goes to a marker file the collector's
 ``verify()`` reads, because uWSGI swallows a failing shared-import hook silently.
@@ -29,12 +49,20 @@ import time
 SOCKET_PATH = os.environ.get('SERVER_COVERAGE_SOCKET')
 CONFIG_FILE = os.environ.get('SERVER_COVERAGE_PY_CONFIG')
 STATE_DIR = os.environ.get('SERVER_COVERAGE_PY_STATE')
+READY_DIR = os.environ.get('SERVER_COVERAGE_PY_READY')
 SAVE_INTERVAL_S = float(os.environ.get('SERVER_COVERAGE_PY_SAVE_INTERVAL') or 5)
 ORPHAN_EXIT_S = 5.0
+# What rotating needs from Coverage.py's CoverageData (5.0 to 7.x have them).
+DATA_INTERNALS = ('_reset', '_choose_filename', '_has_arcs', '_has_lines', '_pid', '_lock')
 
 _cov = None
 _save_lock = threading.Lock()
+# The process that registered (and so saves); None in the uWSGI master, which never saves.
 _control_pid = None
+# Names this process's ready files uniquely, even if its pid is reused later in the run.
+_process_tag = '%d.%d' % (os.getpid(), time.time_ns())
+_sequence = 0
+_held_for_fork = False
 # Who stops the server when the runner died: set by the host hook (uWSGI: SIGINT to the master).
 on_orphan = None
 
@@ -49,6 +77,7 @@ def write_marker(kind, **fields):
         version=list(sys.version_info[:2]),
         executable=sys.executable,
         prefix=sys.prefix,
+        at=time.time() * 1000,
     )
     path = os.path.join(STATE_DIR, '%s-%d.json' % (kind, os.getpid()))
     try:
@@ -64,7 +93,7 @@ def start(host):
     global _cov
     if _cov is not None:
         return _cov
-    if not (SOCKET_PATH and CONFIG_FILE and STATE_DIR):
+    if not (SOCKET_PATH and CONFIG_FILE and STATE_DIR and READY_DIR):
         return None
     try:
         import coverage
@@ -74,6 +103,11 @@ def start(host):
     try:
         cov = coverage.Coverage(config_file=CONFIG_FILE, data_suffix=True)
         cov.start()
+        # (Not get_data(): that would save what ran so far, in a process that may never save.)
+        missing = [name for name in DATA_INTERNALS if not hasattr(getattr(cov, '_data', None), name)]
+        if missing:
+            cov.stop()
+            raise RuntimeError('this Coverage.py has no %s (server-coverage supports Coverage.py 5.0 to 7.x)' % ', '.join(missing))
     except Exception as error:
         write_marker('error', code='COVERAGE_FAILED', host=host, message='%s: %s' % (type(error).__name__, error))
         return None
@@ -86,30 +120,59 @@ def start(host):
     return cov
 
 
+def _fresh_data_file(data):
+    """Points ``data`` at a new, not yet created file of this process (closes the previous one)."""
+    data._reset()
+    data._has_arcs = data._has_lines = False
+    data._pid = os.getpid()
+    data._choose_filename()
+
+
+def _rotate():
+    """Saves what ran since the previous save into a ready file of its own. Call with ``_save_lock`` held."""
+    global _sequence
+    error = None
+    for _ in range(3):
+        try:
+            data = _cov.get_data()
+            break
+        except RuntimeError as caught:
+            # A tracer of another thread grew a set while Coverage.py copied it: retry (adding
+            # arcs again is harmless, they are a set).
+            error = caught
+        except Exception as caught:
+            return '%s: %s' % (type(caught).__name__, caught)
+    else:
+        return str(error)
+    try:
+        with data._lock:
+            path = data.data_filename()
+            written = os.path.exists(path)
+            _fresh_data_file(data)
+            if written:
+                _sequence += 1
+                os.replace(path, os.path.join(READY_DIR, '.coverage.%s.%s.%d' % (socket.gethostname(), _process_tag, _sequence)))
+    except Exception as caught:
+        return '%s: %s' % (type(caught).__name__, caught)
+    return None
+
+
 def save():
-    """Writes this process's data file (cumulative, one per process). Returns an error string or None."""
+    """Rotates this process's data (see the module doc). Returns an error string or None."""
     if _cov is None:
         return 'coverage is not running in this process'
-    error = None
+    if _control_pid != os.getpid():
+        return None  # not a registered process (the uWSGI master): it never saves
     with _save_lock:
-        # Tracers of other threads may add to a set while Coverage copies it: retry.
-        for _ in range(3):
-            try:
-                _cov.save()
-                return None
-            except RuntimeError as caught:
-                error = caught
-            except Exception as caught:
-                return '%s: %s' % (type(caught).__name__, caught)
-    return str(error)
+        return _rotate()
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 def final_save():
-    """Stops tracing and saves: the exit path of a worker. Safe to call twice."""
-    if _cov is None:
+    """Stops tracing, saves, and leaves an ``exited`` marker: the exit path of a process. Safe to call twice."""
+    if _cov is None or _control_pid != os.getpid():
         return
     # uWSGI exits from inside its signal handler; a second stop signal (the group's SIGTERM plus
     # the master's SIGINT) would re-enter exit() in the middle of this save and deadlock in malloc.
@@ -122,6 +185,52 @@ def final_save():
     except Exception:
         pass
     save()
+    # Tells the collector this process saved on its way out (a process without it was killed).
+    write_marker('exited')
+
+
+def before_fork():
+    """``os.register_at_fork(before=…)``: save, so the child does not inherit unsaved data; hold the lock over the fork."""
+    global _held_for_fork
+    if _cov is None or _control_pid != os.getpid():
+        return
+    _save_lock.acquire()
+    _held_for_fork = True
+    _rotate()
+
+
+def after_fork_in_parent():
+    global _held_for_fork
+    if _held_for_fork:
+        _held_for_fork = False
+        _save_lock.release()
+
+
+def start_child(keep_inherited):
+    """In a forked child: a new identity and data file; drops the inherited unsaved data unless told to keep it."""
+    global _save_lock, _held_for_fork, _process_tag, _sequence
+    _save_lock = threading.Lock()
+    _held_for_fork = False
+    _process_tag = '%d.%d' % (os.getpid(), time.time_ns())
+    _sequence = 0
+    if _cov is None:
+        return
+    try:
+        if not keep_inherited:
+            _cov._collector._clear_data()
+        if _cov._data is not None:
+            _fresh_data_file(_cov._data)
+    except Exception:
+        pass
+
+
+def claim_inherited(boot_id):
+    """True for the first child that claims ``boot_id`` (an atomic create in the state dir)."""
+    try:
+        os.close(os.open(os.path.join(STATE_DIR, 'inherited-%s' % boot_id), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return True
+    except OSError:
+        return False
 
 
 def trace_this_thread():
@@ -173,7 +282,7 @@ def _control_loop(pid):
                 if kind == 'flush':
                     error = save()
                     last_save = time.monotonic()
-                    reply = {'t': 'flushed', 'id': message.get('id')}
+                    reply = {'t': 'flushed', 'id': message.get('id'), 'at': time.time() * 1000}
                     if error:
                         reply['error'] = error
                     try:
@@ -210,7 +319,7 @@ def _stop_orphan():
 
 
 def connect():
-    """Registers this process with the collector from a daemon thread (call once per process)."""
+    """Registers this process with the collector from a daemon thread (call once per process); from now on it saves."""
     global _control_pid
     if _cov is None or not SOCKET_PATH or _control_pid == os.getpid():
         return

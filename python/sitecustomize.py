@@ -2,8 +2,8 @@
 
 Put first on ``PYTHONPATH`` by the collector, so Python imports it at startup, before the app:
 Coverage.py starts in the first process (import-time lines traced) and forked workers (gunicorn,
-multiprocessing) inherit the tracer; ``os.register_at_fork`` registers each child with the
-collector. SIGTERM/SIGHUP would kill a plain Python process without running ``atexit`` (no data
+multiprocessing) inherit the tracer; ``os.register_at_fork`` makes the parent save before each
+fork and registers each child with the collector. SIGTERM/SIGHUP would kill a plain Python process without running ``atexit`` (no data
 saved): they raise ``SystemExit`` instead unless the app installs handlers of its own (gunicorn
 does, and exits through ``sys.exit``). Any ``sitecustomize`` this one shadows (Debian ships one)
 is run afterwards.
@@ -29,7 +29,15 @@ def _install():
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) == signal.SIG_DFL:
             signal.signal(signum, _exit_on)
-    os.register_at_fork(after_in_child=agent.connect)
+    agent.connect()
+    # The parent saves before forking, so a child starts with nothing it did not run itself.
+    os.register_at_fork(before=agent.before_fork, after_in_parent=agent.after_fork_in_parent,
+                        after_in_child=_child)
+
+
+def _child():
+    import _server_coverage_agent as agent
+    agent.start_child(keep_inherited=False)
     agent.connect()
 
 

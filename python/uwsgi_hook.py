@@ -3,8 +3,10 @@
 uWSGI runs shared imports in the master after the ``uwsgi`` module exists and before the app is
 imported, so Coverage.py starts here: the app's import-time lines are traced, and every forked
 worker inherits the tracer. Per worker (``uwsgi.post_fork_hook``; Python's ``os.register_at_fork``
-is not called by uWSGI's C fork) it registers with the collector; at worker exit
-(``uwsgi.atexit``, chained to any previous one) it only stops and saves. uWSGI's extra core
+is not called by uWSGI's C fork) it registers with the collector; the first worker of this
+master boot keeps the import-time data it inherited, later ones (respawns, a graceful reload's
+new workers) drop it, since the master never saves; at worker exit (``uwsgi.atexit``, chained to
+any previous one) it only stops and saves. uWSGI's extra core
 threads (``threads = N``) are created in C, out of reach of ``threading.settrace``: each builds a
 ``threading._DummyThread`` once, where the tracer is installed.
 """
@@ -12,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
@@ -44,8 +47,11 @@ def _install():
     threading._DummyThread.__init__ = traced_dummy_init
 
     previous_post_fork = getattr(uwsgi, 'post_fork_hook', None)
+    # A reload re-executes the master, which runs this hook (and the app's import) again: a new boot.
+    boot_id = '%d-%d' % (os.getpid(), time.time_ns())
 
     def post_fork():
+        agent.start_child(keep_inherited=agent.claim_inherited(boot_id))
         agent.write_marker('worker', worker=uwsgi.worker_id())
         agent.connect()
         if previous_post_fork is not None:
