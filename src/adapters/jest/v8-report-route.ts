@@ -12,11 +12,29 @@ import { unmatchedMessage } from '../../messages.js'
 // Jest loaded, and add the pending istanbul data to the map it returns — before Jest writes its
 // reports and checks `coverageThreshold`, both of which use that map. If a Jest version lacks the
 // seam, global setup fails and names what to use instead; data is never dropped silently.
+// The report context Jest returns next to the map lists its files when it is created
+// (istanbul-lib-report's SummarizerFactory), so after adding files it is created again, with
+// Jest's own istanbul-lib-report and the same dir, watermarks and source finder.
 
 const WRAPPED = Symbol.for('server-coverage.jest.v8-route')
 
+interface ReportContextLike {
+  dir: string
+  watermarks: unknown
+  sourceFinder: unknown
+}
+
+interface CoverageResult {
+  map: unknown
+  reportContext: ReportContextLike
+}
+
 interface CoverageReporterClass {
-  prototype: { _getCoverageResult?: (...args: unknown[]) => Promise<{ map: unknown }>; [WRAPPED]?: boolean }
+  prototype: { _getCoverageResult?: (...args: unknown[]) => Promise<CoverageResult>; [WRAPPED]?: boolean }
+}
+
+interface LibReport {
+  createContext(options: { coverageMap: unknown; dir: string; watermarks: unknown; sourceFinder: unknown }): ReportContextLike
 }
 
 interface RouteState {
@@ -30,16 +48,40 @@ function routeState(): RouteState {
   return slot[WRAPPED]
 }
 
-/** The CoverageReporter class of the running Jest: the one in the module cache (29: its own file, 30: the bundle). */
-function loadedCoverageReporter(): CoverageReporterClass | undefined {
-  const cache = createRequire(import.meta.url).cache
-  for (const [id, module] of Object.entries(cache)) {
-    if (!/[\\/]@jest[\\/]reporters[\\/]build[\\/](index|CoverageReporter)\.js$/.test(id)) continue
-    const exports = module?.exports as { CoverageReporter?: unknown; default?: unknown } | undefined
-    const candidate = (exports?.CoverageReporter ?? exports?.default) as CoverageReporterClass | undefined
-    if (candidate && typeof candidate.prototype?._getCoverageResult === 'function') return candidate
+const REPORTERS_MODULE = /[\\/]@jest[\\/]reporters[\\/]build[\\/](index|CoverageReporter)\.js$/
+const CORE_MODULE = /[\\/]@jest[\\/]core[\\/]build[\\/][^\\/]+\.js$/
+
+function coverageReporterOf(exports: unknown): CoverageReporterClass | undefined {
+  const module = exports as { CoverageReporter?: unknown; default?: unknown } | undefined
+  const candidate = (module?.CoverageReporter ?? module?.default) as CoverageReporterClass | undefined
+  return candidate && typeof candidate.prototype?._getCoverageResult === 'function' ? candidate : undefined
+}
+
+/**
+ * The CoverageReporter class of the running Jest: the module in the cache (29: its own file, 30:
+ * the bundle), else loaded the way the running `@jest/core` will load it (Jest 30 runs the global
+ * setup before it builds its reporters).
+ */
+function runningCoverageReporter(): { reporter: CoverageReporterClass; libReport: LibReport } | undefined {
+  const require = createRequire(import.meta.url)
+  const ids = Object.keys(require.cache)
+  const found = (id: string, exports: unknown): { reporter: CoverageReporterClass; libReport: LibReport } | undefined => {
+    const reporter = coverageReporterOf(exports)
+    return reporter && { reporter, libReport: createRequire(id)('istanbul-lib-report') as LibReport }
   }
-  return undefined
+  for (const id of ids) {
+    const result = REPORTERS_MODULE.test(id) ? found(id, require.cache[id]?.exports) : undefined
+    if (result) return result
+  }
+  const core = ids.find((id) => CORE_MODULE.test(id))
+  if (!core) return undefined
+  try {
+    const fromCore = createRequire(core)
+    const path = fromCore.resolve('@jest/reporters')
+    return found(path, fromCore(path)) ?? found(path, createRequire(path)('./CoverageReporter'))
+  } catch {
+    return undefined
+  }
 }
 
 /**
@@ -47,8 +89,8 @@ function loadedCoverageReporter(): CoverageReporterClass | undefined {
  * what to use instead when it cannot. Idempotent.
  */
 export function installV8Route(log: (line: string) => void): void {
-  const reporter = loadedCoverageReporter()
-  if (!reporter) {
+  const running = runningCoverageReporter()
+  if (!running) {
     throw new ServerCoverageError(
       'UNSUPPORTED',
       "this Jest's v8 coverage provider offers no way to add a Python server's coverage (Coverage.py data is not V8): " +
@@ -56,18 +98,22 @@ export function installV8Route(log: (line: string) => void): void {
     )
   }
   routeState().log = log
-  const proto = reporter.prototype
+  const proto = running.reporter.prototype
   if (proto[WRAPPED]) return
   const original = proto._getCoverageResult!
+  const { libReport } = running
   proto[WRAPPED] = true
-  proto._getCoverageResult = async function (this: unknown, ...args: unknown[]) {
+  proto._getCoverageResult = async function (this: unknown, ...args: unknown[]): Promise<CoverageResult> {
     const result = await original.apply(this, args)
     const state = routeState()
+    const pending = state.pending.splice(0)
+    if (pending.length === 0) return result
     const target = coverageMapTarget(result.map as never)
-    for (const data of state.pending.splice(0)) {
+    for (const data of pending) {
       for (const [file, count] of mergeInto(target, data)) state.log(unmatchedMessage(file, count, "Jest's map of it"))
     }
-    return result
+    const { dir, watermarks, sourceFinder } = result.reportContext
+    return { ...result, reportContext: libReport.createContext({ coverageMap: result.map, dir, watermarks, sourceFinder }) }
   }
 }
 
