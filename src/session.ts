@@ -1,22 +1,19 @@
-import type { CoverageMapData } from 'istanbul-lib-coverage'
-import type { ParseFn } from './coverage/convert.js'
+import type { Collected, CollectOptions, CoverageSession, ReadOptions, SessionRead } from './collect.js'
 import type { ServerScope } from './coverage/filter.js'
 import type { FlushResult } from './launch/control-server.js'
 import type { LaunchedServer } from './launch/launch.js'
 import type { ResolvedServerOptions } from './options.js'
-import type { RawCoverage, Runtime } from './runtimes/types.js'
+import type { Runtime } from './runtimes/types.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { toIstanbul } from './coverage/convert.js'
+import { convertRead } from './collect.js'
 import { reportFilter } from './coverage/filter.js'
-import { mergeInto } from './coverage/merge-into.js'
-import { parseWithAcorn } from './coverage/parse.js'
 import { createDataDir, removeDataDir } from './data-dir.js'
 import { flushMessages, forcedMessage } from './diagnostics.js'
 import { ControlServer } from './launch/control-server.js'
 import { describeServer, launchServer, stopServer } from './launch/launch.js'
-import { defaultLog, plural, unmatchedMessage } from './messages.js'
+import { defaultLog, plural } from './messages.js'
 import { loadRuntime } from './runtimes/index.js'
 
 /** Options of a session: the servers, and whether to measure coverage at all. */
@@ -26,48 +23,6 @@ export interface SessionOptions {
   coverage?: boolean
   /** Receives progress lines (without the `server-coverage: ` prefix). @default stderr, prefixed */
   log?: (line: string) => void
-}
-
-/** Options of a read: the runner's own say in which files are reported. */
-export interface ReadOptions {
-  /**
-   * The runner's "is this file reported?" (Vitest's coverage include/exclude, Jest's
-   * `collectCoverageFrom`): decides for servers without their own `include`/`exclude`.
-   */
-  filter?: (path: string) => boolean
-}
-
-/** Options of a collection. */
-export interface CollectOptions extends ReadOptions {
-  /** JavaScript parser for the V8 → istanbul conversion; the host runner's own gives identical maps. @default acorn */
-  parse?: ParseFn
-}
-
-/** One server's part of a read, in its runtime's own form (plain data). */
-export interface ServerRead {
-  name: string
-  /** What `reportFilter` needs to decide the files of this server (with the runner's predicate). */
-  scope: ServerScope
-  coverage: RawCoverage
-}
-
-/** What a read produced: what ran since the previous read, per server, unconverted. */
-export interface SessionRead {
-  servers: ServerRead[]
-  processes: number
-  files: number
-  /** Server processes that did not acknowledge the flush (their data since their last flush is missing). */
-  unanswered: number
-}
-
-/** What a collection produced. */
-export interface Collected {
-  /** Istanbul data of the server files, keyed by absolute path. */
-  data: CoverageMapData
-  processes: number
-  files: number
-  /** Server processes that did not acknowledge the flush (their data since their last flush is missing). */
-  unanswered: number
 }
 
 interface RunningServer {
@@ -89,7 +44,7 @@ const scopeOf = (options: ResolvedServerOptions): ServerScope => ({ cwd: options
  * server runs on: `start` → [tests] → `collect`/`read` (any number of times: each returns what
  * ran since the previous one) → `stop`.
  */
-export class ServerCoverageSession {
+export class ServerCoverageSession implements CoverageSession {
   readonly #servers: RunningServer[] = []
   readonly #dataDir: string
   readonly #log: (line: string) => void
@@ -185,7 +140,7 @@ export class ServerCoverageSession {
     for (const server of this.#servers) {
       const scope = scopeOf(server.options)
       const result = await server.runtime.read({ final: server.stopped, filter: reportFilter(scope, options.filter), agents: server.control.processes })
-      read.servers.push({ name: server.options.name, scope, coverage: result.coverage })
+      for (const coverage of [result.coverage].flat()) read.servers.push({ name: server.options.name, scope, coverage })
       read.processes += result.processes
       read.files += result.files
     }
@@ -202,22 +157,6 @@ export class ServerCoverageSession {
     return this.#readAll(options, await this.#flushAll())
   }
 
-  /** Converts a read to istanbul data: each server's files filtered, several servers' files added up. */
-  async #convert(read: SessionRead, options: CollectOptions, startedAt: number): Promise<Collected> {
-    const data: CoverageMapData = {}
-    for (const server of read.servers) {
-      const conversion = await toIstanbul(server.coverage, options.parse ?? parseWithAcorn)
-      for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
-      for (const { path, reason } of conversion.unmapped) this.#log(`${path}: ${reason}; reported as the file that ran`)
-      const { accepts } = reportFilter(server.scope, options.filter)
-      const kept = Object.fromEntries(Object.entries(conversion.data).filter(([file]) => accepts(file)))
-      for (const [file, count] of mergeInto(data, kept)) this.#log(unmatchedMessage(file, count, 'another server\'s map of it'))
-    }
-    const files = Object.keys(data).length
-    this.#log(`collected coverage from ${plural(read.processes, 'process')}, ${plural(files, 'file')} in ${Date.now() - startedAt} ms`)
-    return { data, processes: read.processes, files: read.files, unanswered: read.unanswered }
-  }
-
   /**
    * Flushes every live server process, reads what ran since the previous read, and converts it
    * to istanbul data (V8 once per script, with Node's source maps).
@@ -225,7 +164,7 @@ export class ServerCoverageSession {
   async collect(options: CollectOptions = {}): Promise<Collected> {
     const startedAt = Date.now()
     if (!this.#coverage) return { data: {}, processes: 0, files: 0, unanswered: 0 }
-    return this.#convert(await this.read(options), options, startedAt)
+    return convertRead(await this.read(options), options, startedAt, this.#log)
   }
 
   /**
@@ -236,8 +175,35 @@ export class ServerCoverageSession {
    */
   async stop(options: CollectOptions & { collect?: boolean } = {}): Promise<Collected | undefined> {
     const startedAt = Date.now()
-    const collect = options.collect === true && this.#coverage && this.#servers.length > 0
-    const unanswered = collect ? await this.#flushAll() : 0
+    if (options.collect !== true || !this.#coverage || this.#servers.length === 0) {
+      await this.#stopAll()
+      return undefined
+    }
+    return convertRead(await this.stopAndRead(options), options, startedAt, this.#log)
+  }
+
+  /**
+   * `stop` with a final read, unconverted: every live process is flushed before anything is
+   * signalled, then the servers stop, then what ran since the previous read (shutdown code
+   * included) is read. For a `serve`, which sums reads for its clients.
+   */
+  async stopAndRead(options: ReadOptions = {}): Promise<SessionRead> {
+    const unanswered = this.#coverage ? await this.#flushAll() : 0
+    await this.#stopAll(false)
+    try {
+      return this.#coverage ? await this.#readAll(options, unanswered) : { servers: [], processes: 0, files: 0, unanswered: 0 }
+    } finally {
+      await removeDataDir(this.#dataDir)
+    }
+  }
+
+  /** Whether the servers run under coverage. */
+  get coverage(): boolean {
+    return this.#coverage
+  }
+
+  /** Signals every server's group, waits, SIGKILLs what is left; removes the data unless told to keep it for a last read. */
+  async #stopAll(removeData = true): Promise<void> {
     await Promise.all(
       this.#servers
         .filter((server) => !server.stopped)
@@ -249,11 +215,7 @@ export class ServerCoverageSession {
           await server.control.close()
         }),
     )
-    try {
-      return collect ? await this.#convert(await this.#readAll(options, unanswered), options, startedAt) : undefined
-    } finally {
-      await removeDataDir(this.#dataDir)
-    }
+    if (removeData) await removeDataDir(this.#dataDir)
   }
 }
 
