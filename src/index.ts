@@ -1,29 +1,31 @@
+import type { CoverageSession } from './collect.js'
+import type { OpenOptions } from './open.js'
 import type { ServerOptions } from './options.js'
-import type { SessionOptions } from './session.js'
+import { openSession } from './open.js'
 import { resolveServers } from './options.js'
-import { ServerCoverageSession } from './session.js'
 
-export type { GracefulShutdown, ServerOptions, ResolvedServerOptions } from './options.js'
-export type { CollectOptions, Collected, SessionOptions, V8Collected } from './session.js'
-export type { ProcessCov, ScriptCov, SourceMapCacheEntry } from './coverage/v8-types.js'
-export { convertScripts } from './coverage/convert.js'
+export type { GracefulShutdown, ServerOptions } from './options.js'
+export type { Collected, CollectOptions, CoverageSession, ReadOptions } from './collect.js'
 export { ServerCoverageError, type ServerCoverageErrorCode } from './errors.js'
-export { ServerCoverageSession } from './session.js'
-export { resolveServers } from './options.js'
+
+/** Options of `startServerCoverage` besides the servers. */
+export interface StartOptions extends Partial<OpenOptions> {
+  /** Resolves relative `cwd` and `app` paths, and is where a running serve's `.server-coverage/serve.json` is looked for. @default process.cwd() */
+  root?: string
+}
 
 /**
- * Starts one or more servers under coverage and waits until they are ready.
+ * Starts one or more servers under coverage and waits until they are ready — or attaches to a
+ * running `server-coverage serve` (`attach` option, or `SERVER_COVERAGE_ATTACH`): the one way to
+ * get a session (the Vitest, Jest, Playwright and CLI front ends go through it too).
  *
  * @example
  * const session = await startServerCoverage({ command: 'node server.js', url: '/health' })
- * // … run requests against session.urls.server …
- * const { data } = await session.collect()   // istanbul CoverageMapData
+ * // … requests against session.urls.server …
+ * const { data } = await session.collect()   // istanbul CoverageMapData of what ran since the last collect
  * await session.stop()
  */
-export async function startServerCoverage(
-  servers: ServerOptions | ServerOptions[],
-  options: Omit<SessionOptions, 'servers'> & { root?: string } = {},
-): Promise<ServerCoverageSession> {
-  const { root = process.cwd(), ...sessionOptions } = options
-  return ServerCoverageSession.start({ ...sessionOptions, servers: resolveServers(servers, root) })
+export async function startServerCoverage(servers: ServerOptions | ServerOptions[], options: StartOptions = {}): Promise<CoverageSession> {
+  const { root = process.cwd(), ...rest } = options
+  return openSession(resolveServers(servers, root), { ...rest, root })
 }

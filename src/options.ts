@@ -30,6 +30,14 @@ export interface ServerOptions {
    * @example 'createApp'
    */
   appExport?: string
+  /**
+   * Instead of `command`/`app`: attach to a running `server-coverage serve` (its address, or `true`
+   * to find it through `SERVER_COVERAGE_ATTACH` or `.server-coverage/serve.json`). The tests run
+   * against its servers, the coverage since the attach enters the report, and the servers keep
+   * running. Setting `SERVER_COVERAGE_ATTACH` in the runner's environment does the same for any
+   * configuration.
+   */
+  attach?: string | true
   /** Number of worker processes for `app`. @default 2 */
   workers?: number
   /**
@@ -85,6 +93,7 @@ export interface ResolvedServerOptions {
   command: string | undefined
   app: string | undefined
   appExport: string | undefined
+  attach: string | true | undefined
   workers: number
   sticky: boolean
   url: string | undefined
@@ -115,7 +124,7 @@ export function inferRuntime(command: string | undefined): 'node' | 'python' {
 const KNOWN_KEYS = new Set([
   'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
   'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport', 'sticky',
-  'python', 'flushTimeout',
+  'python', 'flushTimeout', 'attach',
 ])
 
 function describe(value: unknown): string {
@@ -182,12 +191,18 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   }
   const command = optionalString(options, 'command', prefix)
   const app = optionalString(options, 'app', prefix)
-  if ((command === undefined) === (app === undefined)) {
+  const attach = options.attach === true ? true : optionalString(options, 'attach', prefix)
+  const given = [command, app, attach].filter((value) => value !== undefined).length
+  if (given !== 1) {
     throw new ServerCoverageError(
       'INVALID_OPTION',
-      `give exactly one of the \`${prefix}command\` option (a command that starts your server) ` +
-        `or the \`${prefix}app\` option (a module exporting a request handler or app), got ${command === undefined ? 'neither' : 'both'}.`,
+      `give exactly one of the \`${prefix}command\` option (a command that starts your server), ` +
+        `the \`${prefix}app\` option (a module exporting a request handler or app) ` +
+        `or the \`${prefix}attach\` option (a running \`server-coverage serve\`), got ${given === 0 ? 'none' : 'more than one'}.`,
     )
+  }
+  if (attach !== undefined && many) {
+    throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}attach\` option attaches to every server of a running serve: give it alone, not in an array of servers.`)
   }
   const cwdOption = optionalString(options, 'cwd', prefix)
   const cwd = cwdOption === undefined ? root : resolve(root, cwdOption)
@@ -237,6 +252,7 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
     command,
     app: app === undefined ? undefined : isAbsolute(app) ? app : resolve(cwd, app),
     appExport: optionalString(options, 'appExport', prefix),
+    attach,
     workers: optionalInteger(options.workers, `${prefix}workers`, 1, 256) ?? 2,
     sticky: sticky ?? false,
     url,

@@ -34,6 +34,12 @@ export interface V8Coverage {
 export interface IstanbulCoverage {
   format: 'istanbul'
   data: CoverageMapData
+  /**
+   * What a count means: `executions` (how many times it ran; data of several reads or servers add
+   * up) or `hits` (ran or not, 0/1, as Coverage.py records: several reads or servers combine as
+   * "ran in any", the way `coverage combine` does). @default 'executions'
+   */
+  counts?: 'executions' | 'hits'
 }
 
 /** Coverage in the form its runtime produces it: plain, serialisable data. */
@@ -41,7 +47,8 @@ export type RawCoverage = V8Coverage | IstanbulCoverage
 
 /** What one read returned: what ran since the previous read, nothing counted twice. */
 export interface RuntimeRead {
-  coverage: RawCoverage
+  /** In the runtime's own form; a runtime that gathers several forms (the network collector) gives one part per form. */
+  coverage: RawCoverage | RawCoverage[]
   /** Distinct processes (and worker threads) whose data is in this read. */
   processes: number
   /** Data files read. */
