@@ -4,13 +4,13 @@ import type { PythonMarker } from './markers.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { debuglog } from 'node:util'
-import { lostProcessMessages } from '../../diagnostics.js'
 import { ServerCoverageError } from '../../errors.js'
 import { plural } from '../../messages.js'
 import { coveragerc, pythonPaths, sourceDirs } from './config.js'
 import { DataFiles } from './data-files.js'
 import { UWSGI_STOP_ENV, pythonEnv } from './env.js'
 import { PYTHON_DIR, UWSGI_HOOK, serverKind } from './files.js'
+import { lostProcessMessages } from './lost.js'
 import { checkMarkers, readMarkers, waitForMarkers } from './markers.js'
 import { checkSamePython, converterPython, runConverter } from './read.js'
 import { uwsgiPluginsToAdd } from './uwsgi-preflight.js'
@@ -24,7 +24,7 @@ const MARKER_WAIT_MS = 5000
 const KEEP_DATA_ENV = 'SERVER_COVERAGE_PY_KEEP_DATA'
 const debug = debuglog('server-coverage')
 
-const EMPTY_READ: RuntimeRead = { coverage: { format: 'istanbul', data: {} }, processes: 0, files: 0 }
+const EMPTY_READ: RuntimeRead = { coverage: { format: 'istanbul', data: {}, counts: 'hits' }, processes: 0, files: 0 }
 
 /**
  * The Python runtime: uWSGI, gunicorn and plain Python servers measured with Coverage.py.
@@ -82,16 +82,17 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
    * only), which loses what it ran after the session's last flush — the stop's own business
    * (`gracefulShutdown`), not a process that died.
    */
-  const reportLost = (request: ReadRequest, markers: PythonMarker[]): void => {
+  const reportLost = async (request: ReadRequest): Promise<void> => {
     if (request.final) return
-    const exited = new Set(markers.filter((marker) => marker.kind === 'exited').map((marker) => marker.pid))
-    const agents = request.agents.map((agent) => ({ ...agent, lastFlushAt: Math.round(Math.max(agent.lastFlushAt, dataFiles.lastSaveAt.get(agent.pid) ?? 0)) }))
-    for (const line of lostProcessMessages(options.name, agents, (pid) => (exited.has(pid) ? Infinity : -Infinity), lostReported)) log(line)
+    // Who is gone first, then the markers: a process writes its marker before its socket closes.
+    const gone = request.agents.filter((agent) => !agent.connected).map((agent) => ({ ...agent }))
+    const exited = new Set((await readMarkers(paths.stateDir)).filter((marker) => marker.kind === 'exited').map((marker) => marker.pid))
+    const lastSaveAt = (pid: number): number => dataFiles.lastSaveAt.get(pid) ?? 0
+    for (const line of lostProcessMessages(options.name, gone, exited, lastSaveAt, lostReported)) log(line)
   }
 
   const readOnce = async (request: ReadRequest): Promise<RuntimeRead> => {
-    const markers = await readMarkers(paths.stateDir)
-    const started = markers.find((marker) => marker.kind === 'started')
+    const started = (await readMarkers(paths.stateDir)).find((marker) => marker.kind === 'started')
     if (!started) return EMPTY_READ
     const files = await dataFiles.pending(request.final)
     if (files.length === 0) {
@@ -102,7 +103,7 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
             'Make sure the server was not SIGKILLed and that its workers run our control thread (for uWSGI, `enable-threads` must not be disabled).',
         )
       }
-      reportLost(request, markers)
+      await reportLost(request)
       return EMPTY_READ
     }
     const python = converterPython(started, options.python)
@@ -110,7 +111,7 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
     checkSamePython(started, output, python)
     await dataFiles.done(files, process.env[KEEP_DATA_ENV])
     readAny = true
-    reportLost(request, markers)
+    await reportLost(request)
     for (const { file, error } of output.corrupt) sayOnce(file, `skipped an unreadable Coverage.py data file of "${options.name}" (${error}): ${file}`)
     for (const { file, error } of output.skipped) sayOnce(file, `could not convert ${file} (${error}); left out of the report`)
     const data = Object.fromEntries(Object.entries(output.files).filter(([path]) => request.filter.accepts(path)))
@@ -119,7 +120,8 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
       `Coverage.py ${output.coverage} (Python ${output.python}), ${plural(files.length, 'data file')}: ${t.covered}/${t.statements} statements, ` +
         `${t.covered_branches}/${t.branches} branches in ${plural(t.files, 'file')} (${t.decorator_covered}/${t.decorator_branches} decorator branches left out)`,
     )
-    return { coverage: { format: 'istanbul', data }, processes: new Set(files.map((file: DataFile) => file.process)).size, files: files.length }
+    // Coverage.py records whether a line ran, not how often: 0/1 counts that combine as "ran in any".
+    return { coverage: { format: 'istanbul', data, counts: 'hits' }, processes: new Set(files.map((file: DataFile) => file.process)).size, files: files.length }
   }
 
   const runtime: Runtime = {

@@ -5,10 +5,10 @@ import { ServerCoverageError } from '../../errors.js'
 import { commandWords } from './files.js'
 
 /** Runs `program args` with stdin closed (uWSGI waits on an open stdin pipe), resolving its output. */
-function outputOf(program: string, args: string[], cwd: string, timeoutMs: number): Promise<string | undefined> {
+function outputOf(program: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | undefined> {
   return new Promise((done) => {
     let text = ''
-    const child = spawn(program, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(program, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
@@ -64,8 +64,11 @@ export async function readUwsgiSetup(command: string, cwd: string): Promise<Uwsg
  * built-in ones with no args (none on Debian's modular build). Undefined when uWSGI cannot be run;
  * `failed` lists what uWSGI said it could not load.
  */
-export async function loadedUwsgiPlugins(program: string, cwd: string, args: string[] = []): Promise<{ names: string[]; failed: string[] } | undefined> {
-  const text = await outputOf(program, [...args, '--plugins-list'], cwd, 10_000)
+export async function loadedUwsgiPlugins(program: string, cwd: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ names: string[]; failed: string[] } | undefined> {
+  // Without the server's UWSGI_* options: what the binary has by itself, plus `args` (and no
+  // `http`/`ini` from the environment that would make this probe start a server).
+  const probeEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('UWSGI_')))
+  const text = await outputOf(program, [...args, '--plugins-list'], cwd, probeEnv, 10_000)
   if (text === undefined) return undefined
   const start = text.indexOf('*** uWSGI loaded generic plugins ***')
   const end = text.indexOf('--- end of plugins list ---')
@@ -93,7 +96,7 @@ const pluginName = (name: string): string => name.replace(/_plugin\.so$/, '').re
  */
 export async function uwsgiPluginsToAdd(command: string, cwd: string, baseEnv: Record<string, string | undefined>): Promise<string[]> {
   const program = commandWords(command)[0] ?? 'uwsgi'
-  const builtin = await loadedUwsgiPlugins(program, cwd)
+  const builtin = await loadedUwsgiPlugins(program, cwd, baseEnv)
   if (builtin === undefined) return [] // not found or unreadable: the launcher reports a missing command
   const setup = await readUwsgiSetup(command, cwd)
   const fromEnv = (baseEnv.UWSGI_PLUGINS ?? '').split(/[\s,]+/).filter(Boolean)
@@ -102,7 +105,7 @@ export async function uwsgiPluginsToAdd(command: string, cwd: string, baseEnv: R
   if (setup.usesHttpRouter && !available.includes('http')) missing.push('http')
   if (!available.some(isPython)) missing.push('python3')
   if (missing.length === 0) return []
-  const probe = await loadedUwsgiPlugins(program, cwd, ['--plugin', missing.join(',')])
+  const probe = await loadedUwsgiPlugins(program, cwd, baseEnv, ['--plugin', missing.join(',')])
   const loaded = probe?.names ?? []
   const unavailable = missing.filter((name) => !(name === 'python3' ? loaded.some(isPython) : loaded.includes(name)))
   if (unavailable.length > 0) {
