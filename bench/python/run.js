@@ -1,15 +1,16 @@
 // Requests/s of uWSGI (4 workers x 2 threads: the examples/uwsgi-flask app, unchanged) under
-// Coverage.py exactly as server-coverage injects it (the env from src/runtimes/python/env.ts),
-// vs. untraced. wrk on loopback (-t2 -c8), interleaved rounds, medians, ratio.
+// Coverage.py exactly as server-coverage injects it (the env of the Python runtime, with a real
+// control socket: every worker registers and saves — rotates its data file — every 5 s), vs.
+// untraced. wrk on loopback (-t2 -c8), interleaved rounds, medians, ratio.
 // Usage: npm run build && node bench/python/run.js [rounds=5] [seconds=4]
 import { execFile, execFileSync, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { coveragerc } from '../../dist/runtimes/python/config.js'
-import { pythonEnv } from '../../dist/runtimes/python/env.js'
-import { PYTHON_DIR, UWSGI_HOOK } from '../../dist/runtimes/python/files.js'
+import { ControlServer } from '../../dist/launch/control-server.js'
+import { resolveServerOptions } from '../../dist/options.js'
+import { createPythonRuntime } from '../../dist/runtimes/python/index.js'
 
 const run = promisify(execFile)
 const rounds = Number(process.argv[2] ?? 5)
@@ -18,19 +19,19 @@ const app = new URL('../../examples/uwsgi-flask/', import.meta.url).pathname.rep
 const work = mkdtempSync(join(tmpdir(), 'bench-python-'))
 const port = 18765
 
-function coverageEnv() {
-  const state = join(work, 'state')
-  const data = join(work, 'data')
-  mkdirSync(state, { recursive: true })
-  mkdirSync(data, { recursive: true })
-  const configFile = join(work, 'coveragerc')
-  writeFileSync(configFile, coveragerc([app], { dataFile: join(data, '.coverage'), combinedFile: join(work, 'combined') }, PYTHON_DIR))
-  // No collector socket: the hook's control thread finds none and stays out of the way.
-  return { ...pythonEnv({ kind: 'uwsgi', configFile, stateDir: state, pythonDir: PYTHON_DIR, uwsgiHook: UWSGI_HOOK, baseEnv: {} }), SERVER_COVERAGE_SOCKET: join(work, 'none.sock') }
+/** The environment the Python runtime gives this server, and the control server its workers register with. */
+async function coverageEnv(round) {
+  const dir = join(work, String(round))
+  const control = new ControlServer(join(work, `control-${round}.sock`))
+  await control.listen()
+  const options = resolveServerOptions({ command: 'uwsgi --ini run.ini', cwd: app }, app)
+  const runtime = await createPythonRuntime({ options, dir, socketPath: control.socketPath, coverage: true, log: () => {} })
+  return { env: runtime.env, control }
 }
 
-async function measure(traced) {
-  const env = { ...process.env, PORT: String(port), UWSGI_DIE_ON_TERM: '1', ...(traced ? coverageEnv() : {}) }
+async function measure(traced, round) {
+  const coverage = traced ? await coverageEnv(round) : undefined
+  const env = { ...process.env, PORT: String(port), UWSGI_DIE_ON_TERM: '1', ...coverage?.env }
   const child = spawn('uwsgi', ['--ini', 'run.ini', '--disable-logging'], { cwd: app, env, detached: true, stdio: 'ignore' })
   for (let i = 0; i < 100; i++) {
     if (await fetch(`http://127.0.0.1:${port}/hello`).then((r) => r.ok, () => false)) break
@@ -40,6 +41,7 @@ async function measure(traced) {
   const { stdout } = await run('wrk', ['-t2', '-c8', `-d${seconds}s`, `http://127.0.0.1:${port}/hello`])
   process.kill(-child.pid, 'SIGTERM')
   await new Promise((resolve) => child.once('exit', resolve))
+  await coverage?.control.close()
   return Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1])
 }
 
@@ -47,8 +49,8 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 const results = { untraced: [], traced: [] }
 try {
   for (let round = 0; round < rounds; round++) {
-    results.untraced.push(await measure(false))
-    results.traced.push(await measure(true))
+    results.untraced.push(await measure(false, round))
+    results.traced.push(await measure(true, round))
   }
 } finally {
   rmSync(work, { recursive: true, force: true })
