@@ -81,6 +81,18 @@ describe.skipIf(missing.length > 0)('the original recipe, verbatim (run.ini with
     })
   }
 
+  test('Vitest without --coverage: the same ini runs (plugins added, no Coverage.py) and stops', async () => {
+    const dir = useFolder(track(makeProject('python-recipe')))
+    const mark = newMark()
+    const run = await runVitest(dir, ['run'], { SERVER_MARK: mark })
+    expect(run.code, run.output).toBe(0)
+    expect(run.output).toContain(PLUGINS_LINE)
+    expect(run.output).toContain('(coverage off)')
+    expect(run.output).not.toContain('Coverage.py')
+    expect(processesMarked(mark)).toEqual([])
+    expect(await portIsFree(5001)).toBe(true)
+  })
+
   test('CLI: every hit line counts exactly 1 in coverage-final.json, the same numbers as Vitest', async () => {
     const dir = useFolder(track(makeProject('python-recipe')))
     const mark = newMark()
