@@ -3,10 +3,11 @@
 uWSGI runs shared imports in the master after the ``uwsgi`` module exists and before the app is
 imported, so Coverage.py starts here: the app's import-time lines are traced, and every forked
 worker inherits the tracer. Per worker (``uwsgi.post_fork_hook``; Python's ``os.register_at_fork``
-is not called by uWSGI's C fork) it registers with the collector; the first worker of this
-master boot keeps the import-time data it inherited, later ones (respawns, a graceful reload's
-new workers) drop it, since the master never saves; at worker exit (``uwsgi.atexit``, chained to
-any previous one) it only stops and saves. uWSGI's extra core
+is not called by uWSGI's C fork) it registers with the collector. The master never saves, so the
+import-time lines it ran are in every worker it forks: the first worker of this master boot keeps
+them, later ones (a worker the master respawns) drop them, so they count once per boot (a reload
+re-executes the master binary: a new boot, which really runs them again). At worker exit
+(``uwsgi.atexit``, chained to any previous one) it only stops and saves. uWSGI's extra core
 threads (``threads = N``) are created in C, out of reach of ``threading.settrace``: each builds a
 ``threading._DummyThread`` once, where the tracer is installed.
 """
@@ -62,8 +63,8 @@ def _install():
     previous_atexit = getattr(uwsgi, 'atexit', None)
 
     def at_exit():
-        # Only save in workers: the master never serves, and its import-time lines are already in
-        # every worker's data (inherited through fork).
+        # Only save in workers: the master never serves, and its import-time lines are in the first
+        # worker's data (inherited through fork).
         if uwsgi.worker_id() > 0:
             agent.final_save()
         if previous_atexit is not None:

@@ -136,7 +136,7 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
       const workers = markers.filter((marker) => marker.kind === 'worker').length
       log(
         `Coverage.py ${started?.coverage} (${started?.tracer}) on Python ${started?.python} in "${command}"` +
-          (kind === 'uwsgi' ? `, ${plural(workers, 'uWSGI worker')} registered` : ''),
+          (kind === 'uwsgi' ? ` (${plural(workers, 'uWSGI worker')} so far)` : ''),
       )
       if (started?.tracer === 'PyTracer') log('Coverage.py runs its slow Python tracer (its C extension did not load for this Python): expect a slower server.')
     },
