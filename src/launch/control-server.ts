@@ -173,6 +173,10 @@ export class ControlServer {
       this.#peers.add(peer)
       this.#all.push(peer.info)
       peer.socket.write('{"t":"welcome"}\n')
+      if (this.#network) {
+        const host = typeof (message as { host?: unknown }).host === 'string' ? ` on ${(message as { host: string }).host}` : ''
+        this.#network.log(`network agent of process ${peer.info.pid} (${peer.info.argv.join(' ')})${host} from ${peer.remote} registered (${this.#peers.size} connected)`)
+      }
     } else if (message.t === 'flushed' && typeof message.id === 'number') {
       this.#pendingFlushes.get(message.id)?.get(peer)?.(message.error, typeof message.at === 'number' ? message.at : undefined)
     }

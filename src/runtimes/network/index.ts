@@ -63,11 +63,14 @@ export const createNetworkRuntime: RuntimeFactory = async ({ options, dir, log }
     async verify() {
       // Nothing was started here: agents come and go as their servers do.
     },
-    async read({ final, filter }): Promise<RuntimeRead> {
+    async read({ filter }): Promise<RuntimeRead> {
+      // A payload is moved into place only once complete: one that does not parse is corrupt now,
+      // not "still being written" (the reader's `final`).
       const read = await reader.read((remote, hasMap) => {
         const file = local(remote)
         return file !== undefined && filter.script(file, hasMap)
-      }, final)
+      }, true)
+      if (read.corrupt.length > 0) log(`skipped ${read.corrupt.length} unreadable coverage file(s) sent by network agents (not V8 coverage JSON): ${read.corrupt.join(', ')}`)
       // Replicas report the same file under their own paths: merge again once paths are local.
       const scripts: ScriptCov[] = read.processCov.result.map((script) => ({ ...script, url: pathToFileURL(local(fileURLToPath(script.url))!).href }))
       const merged = mergeProcessCovs(scripts.map((script) => ({ result: [script] }))).result
