@@ -1,4 +1,4 @@
-import type { CoverageMapData } from 'istanbul-lib-coverage'
+import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import type { CoverageStash } from './config.js'
 import { readFileSync } from 'node:fs'
 import { browserScripts, readBrowserCounts } from '../../browser/store.js'
@@ -28,5 +28,10 @@ export async function browserCoverage(dir: string, configDir: string, options: C
   for (const path of changed) log(`${path} changed after the tests ran; its browser coverage is left out`)
   const conversion = await convertScripts(scripts, {}, parseWithAcorn)
   for (const failure of conversion.failed) log(`could not convert the browser coverage of ${failure.path}: ${failure.reason} (left out of the report)`)
+  // A minified bundle can give an `if` fewer runs than its body (the minifier merged them): the
+  // converter's implicit-else arm then comes out negative. Nothing ran a negative number of times.
+  for (const file of Object.values(conversion.data)) {
+    for (const hits of Object.values((file as FileCoverageData).b)) hits.forEach((hit, index) => void (hits[index] = Math.max(0, hit)))
+  }
   return conversion.data
 }

@@ -1,11 +1,12 @@
 import type { FullConfig } from '@playwright/test'
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import { removeDataDir } from '../../data-dir.js'
+import { globPredicate } from '../../coverage/filter.js'
 import { mergeInto } from '../../coverage/merge-into.js'
 import { defaultLog, unmatchedMessage } from '../../messages.js'
 import { BROWSER_ENV } from './browser-env.js'
 import { browserCoverage } from './browser-report.js'
-import { serverFilter, writeRunReports } from './report.js'
+import { writeRunReports } from './report.js'
 import { takeRunState } from './state.js'
 
 /**
@@ -25,16 +26,12 @@ export default async function globalTeardown(config: FullConfig): Promise<void> 
       defaultLog('interrupted: the servers are stopped; no coverage report was written')
       return
     }
-    // Every process is flushed over the control channel before any signal is sent (collect), then
-    // what ran while shutting down is read too (stop).
-    const server: CoverageMapData = {}
-    if (run.session) {
-      mergeInto(server, (await run.session.collect()).data)
-      const leftovers = await run.session.stop({ collect: true })
-      if (leftovers) mergeInto(server, leftovers.data)
-    }
-    const reported = serverFilter(run)
-    for (const file of Object.keys(server)) if (!reported(file)) delete server[file]
+    // Every server process is flushed over the control channel before anything is signalled;
+    // what ran while shutting down is read too. The wrapper's include/exclude decide for servers
+    // without globs of their own (rule 3 of the report filter).
+    const { include, exclude } = run.stash.options
+    const filter = include === undefined && exclude === undefined ? undefined : globPredicate(run.configDir, include, exclude)
+    const server: CoverageMapData = (await run.session?.stop({ collect: true, ...(filter ? { filter } : {}) }))?.data ?? {}
     const browser = await browserCoverage(run.browserDir, run.configDir, run.stash.options, defaultLog)
     // One entry per file: a module both sides ran is added by location on one statement map.
     for (const [file, count] of mergeInto(browser, server)) defaultLog(unmatchedMessage(file, count, "the browser's statement map"))

@@ -2,28 +2,10 @@ import type { FullConfig } from '@playwright/test'
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { RunState } from './state.js'
 import { join, resolve } from 'node:path'
-import { saveData } from '../../cli/data-file.js'
-import { globPredicate, reportFilter } from '../../coverage/filter.js'
-import { checkThresholds } from '../../report/thresholds.js'
+import { saveData } from '../../report/saved-data.js'
+import { checkThresholds, thresholdMessage } from '../../report/thresholds.js'
 import { writeReports } from '../../report/write.js'
 import { withPrefix } from '../../messages.js'
-
-/**
- * Which server files are reported. The session already applied each server's rule (its own
- * `include`/`exclude`, else every file under its `cwd`); the wrapper's `include`/`exclude`, when
- * given, then decide for the servers that have no globs of their own (as a runner's coverage
- * include does for the Vitest plugin).
- */
-export function serverFilter(run: RunState): (path: string) => boolean {
-  const { include, exclude } = run.stash.options
-  if (include === undefined && exclude === undefined) return () => true
-  const runner = globPredicate(run.configDir, include, exclude)
-  const own = run.stash.servers
-    .filter((server) => server.options.include !== undefined || server.options.exclude !== undefined)
-    .map((server) => reportFilter({ cwd: resolve(run.configDir, server.options.cwd ?? '.'), include: server.options.include, exclude: server.options.exclude }))
-  const anyDefault = own.length < run.stash.servers.length
-  return (path) => own.some((filter) => filter.accepts(path)) || (anyDefault && runner(path))
-}
 
 /** An error Playwright prints as it is: the message says everything, a stack would only add noise. */
 function runError(message: string): Error {
@@ -53,7 +35,5 @@ export async function writeRunReports(data: CoverageMapData, run: RunState, shar
   }
   const failures = checkThresholds(data, metrics, perFile)
   if (failures.length === 0) return
-  throw runError(
-    failures.map(({ scope, metric, actual, wanted }) => `${metric} coverage${scope === 'global' ? '' : ` of ${scope}`} is ${actual}%, below the ${wanted}% threshold (\`thresholds.${metric}\`)`).join('\n'),
-  )
+  throw runError(failures.map((failure) => `${thresholdMessage(failure)} (\`thresholds.${failure.metric}\`)`).join('\n'))
 }
