@@ -79,6 +79,11 @@ export class BrowserCoverageMapper {
     }
   }
 
+  /** A message for the runner to print once. */
+  note(text: string): void {
+    this.#notes.add(text)
+  }
+
   /** What was added since the previous `take()`. */
   take(): BrowserCounts {
     const counts = { files: this.#files, notes: [...this.#notes] }

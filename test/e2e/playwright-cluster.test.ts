@@ -1,7 +1,8 @@
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import { spawn, spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { chromium } from '@playwright/test'
 import getPort from 'get-port'
 import { describe, expect, test } from 'vitest'
 import { CLI, NODE, eventually, fileCoverage, lineOf, newMark, processesMarked, statementHits, tempDirs, watchOutput } from './harness.js'
@@ -79,6 +80,43 @@ describe('Playwright API tests against a 4-worker cluster', () => {
     const run = await result
     expect(run.output).toMatch(/interrupted: the servers are stopped; no coverage report was written/)
     expect(await eventually(() => processesMarked(mark).length === 0, 10_000)).toBe(true)
+  })
+})
+
+describe('Playwright --ui', () => {
+  test('the server boots with the UI session, the runs the UI starts are collected, and ending the session (Ctrl+C) writes the report', async () => {
+    const dir = track(makePlaywrightProject('cluster'))
+    const pids = join(dir, 'pids.txt')
+    const mark = newMark()
+    const { child, result } = startPlaywright(dir, ['--ui-port=0'], { PIDS_FILE: pids, SERVER_MARK: mark })
+    const output = watchOutput(child)
+    await output.waitFor(/Listening on http:\/\/localhost:\d+/)
+    const uiUrl = /Listening on (http:\/\/localhost:\d+)/.exec(output.text())![1]!
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] })
+    try {
+      const page = await browser.newPage()
+      await page.goto(uiUrl)
+      await page.getByTitle('Run all').click()
+      // The 8 batches' 40 requests reach the server (no UI text to wait for that is as certain).
+      expect(await eventually(() => existsSync(pids) && readFileSync(pids, 'utf8').trim().split('\n').length === 40, 30_000)).toBe(true)
+      expect(processesMarked(mark)).toHaveLength(5)
+    } finally {
+      await browser.close()
+    }
+    interruptLikeATerminal(child.pid!)
+    const run = await result
+    expect(run.output).toMatch(/collected coverage from 5 processes/)
+    expect(hitsOf(readCoverageFile(dir), dir, ITEM_HANDLER)).toBe(40)
+    expect(await eventually(() => processesMarked(mark).length === 0, 10_000)).toBe(true)
+  })
+})
+
+describe('Playwright --debug', () => {
+  test('the server boots and the run is collected (API tests: no browser, so no inspector window)', async () => {
+    const dir = track(makePlaywrightProject('cluster'))
+    const run = await runPlaywright(dir, ['--debug'])
+    expect(run.code, run.output).toBe(0)
+    expect(hitsOf(readCoverageFile(dir), dir, ITEM_HANDLER)).toBe(40)
   })
 })
 

@@ -27,8 +27,13 @@ export const test = base.extend<object, { serverCoverageWorker: WorkerCoverage |
     { scope: 'worker' },
   ],
   context: async ({ context, browserName, serverCoverageWorker }, use, testInfo) => {
+    if (!serverCoverageWorker) return use(context)
     // Chromium is the only browser with precise JS coverage (the DevTools protocol's Profiler).
-    if (!serverCoverageWorker || browserName !== 'chromium') return use(context)
+    if (browserName !== 'chromium') {
+      serverCoverageWorker.mapper.note(`browser coverage is collected in Chromium only: the ${browserName} tests add none`)
+      writeBrowserCounts(serverCoverageWorker.dir, `w${testInfo.workerIndex}-${browserName}`, serverCoverageWorker.mapper.take())
+      return use(context)
+    }
     const coverage = new ContextCoverage(context)
     contexts.set(context, coverage)
     await use(context)

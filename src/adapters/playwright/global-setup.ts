@@ -1,5 +1,6 @@
 import type { FullConfig } from '@playwright/test'
 import type { CoverageStash } from './config.js'
+import type { RunState } from './state.js'
 import { dirname, resolve } from 'node:path'
 import { createDataDir } from '../../data-dir.js'
 import { startServerCoverage } from '../../index.js'
@@ -8,6 +9,9 @@ import { STASH_KEY } from './config.js'
 import { BROWSER_ENV } from './browser-env.js'
 import { isAlreadyServing, reusedServerMessage } from './reuse.js'
 import { setRunState } from './state.js'
+
+/** `playwright test --ui` (also `--ui-port`, `--ui-host`): global setup and teardown run once per UI session. */
+const UI_MODE = /(^| )--ui(-port|-host)?(=| |$)/
 
 /**
  * Playwright global setup (runs in the runner process, before the user's own): boots every
@@ -28,11 +32,15 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   // Workers are started after global setup and inherit the runner's environment.
   const roots = [configDir, ...stash.servers.map((server) => resolve(configDir, server.options.cwd ?? '.'))]
   process.env[BROWSER_ENV] = JSON.stringify({ dir: browserDir, roots: [...new Set(roots)] })
-  // Ctrl+C: Playwright stops the workers and runs the teardown; ours then only stops the servers.
-  const state = { stash, configDir, session: undefined, browserDir, interrupted: false, release: () => {} } as Parameters<typeof setRunState>[0]
-  const onInterrupt = (): void => void (state.interrupted = true)
-  process.once('SIGINT', onInterrupt)
-  state.release = () => void process.off('SIGINT', onInterrupt)
+  const state: RunState = { stash, configDir, session: undefined, browserDir, interrupted: false, release: () => {} }
+  // Ctrl+C during a run: Playwright stops the workers and runs the teardown, which then only stops
+  // the servers (the run is incomplete). In UI mode Ctrl+C is how the session ends (between runs):
+  // the teardown reports everything the UI ran.
+  if (!UI_MODE.test(process.argv.join(' '))) {
+    const onInterrupt = (): void => void (state.interrupted = true)
+    process.once('SIGINT', onInterrupt)
+    state.release = () => void process.off('SIGINT', onInterrupt)
+  }
   setRunState(state)
   if (toStart.length > 0) state.session = await startServerCoverage(toStart, { root: configDir, log: defaultLog })
 }
