@@ -52,6 +52,17 @@ describe('Playwright API tests against a 4-worker cluster', () => {
     expect(Object.keys(coverage).map((file) => file.slice(dir.length + 1)).sort()).toEqual(['server.js', ROUTES])
   })
 
+  test("our own options in a webServer entry: `app` + `workers: 4` (the handler hosted in our cluster) counts 40", async () => {
+    const dir = track(makePlaywrightProject('cluster'))
+    const pids = join(dir, 'pids.txt')
+    const run = await runPlaywright(dir, ['--workers', '2'], { APP: '1', PIDS_FILE: pids })
+    expect(run.code, run.output).toBe(0)
+    expect(run.output).toMatch(/starting "app src\/routes\.js \(4 workers\)"/)
+    expect(run.output).toMatch(/collected coverage from 5 processes/)
+    expect(new Set(readFileSync(pids, 'utf8').trim().split('\n')).size).toBe(4)
+    expect(hitsOf(readCoverageFile(dir), dir, ITEM_HANDLER)).toBe(40)
+  })
+
   test('a threshold that is not met fails the run, naming the metric', async () => {
     const dir = track(makePlaywrightProject('cluster'))
     const run = await runPlaywright(dir, [], { LINES: '99' })
