@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { mergeInto } from '../coverage/merge-into.js'
 import { addRuns, runsToScriptCov } from './runs.js'
 
 // Workers and the runner share one private folder: each worker writes a file per test (renamed
@@ -17,7 +18,7 @@ interface StoredCounts extends BrowserCounts {
 
 /** Writes a worker's counts as one new file in `dir` (nothing when there is nothing to say). */
 export function writeBrowserCounts(dir: string, name: string, counts: BrowserCounts): void {
-  if (Object.keys(counts.files).length === 0 && counts.notes.length === 0) return
+  if (Object.keys(counts.files).length === 0 && Object.keys(counts.istanbul).length === 0 && counts.notes.length === 0) return
   const file = join(dir, `${name.replace(/[^\w.-]/g, '_')}.json`)
   const stored: StoredCounts = { format: FORMAT, ...counts }
   writeFileSync(`${file}.tmp`, JSON.stringify(stored))
@@ -26,7 +27,7 @@ export function writeBrowserCounts(dir: string, name: string, counts: BrowserCou
 
 /** Every worker's counts in `dir`, added up per file; notes deduplicated. */
 export function readBrowserCounts(dir: string): BrowserCounts {
-  const total: BrowserCounts = { files: {}, notes: [] }
+  const total: BrowserCounts = { files: {}, istanbul: {}, notes: [] }
   const notes = new Set<string>()
   let names: string[]
   try {
@@ -44,6 +45,7 @@ export function readBrowserCounts(dir: string): BrowserCounts {
     }
     if (stored.format !== FORMAT) continue
     for (const note of stored.notes) notes.add(note)
+    mergeInto(total.istanbul, stored.istanbul ?? {})
     for (const [path, counts] of Object.entries(stored.files)) {
       const existing = total.files[path]
       if (!existing) total.files[path] = counts

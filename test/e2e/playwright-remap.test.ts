@@ -69,7 +69,7 @@ afterAll(async () => {
 })
 
 /** Runs the page with `entry` as its script; returns the report the runner would make of it, and the notes. */
-async function browserReport(entry: string): Promise<{ file: FileCoverageData | undefined; notes: string[] }> {
+async function browserReport(entry: string, file = RICH): Promise<{ file: FileCoverageData | undefined; notes: string[] }> {
   process.env.SC_REMAP_ENTRY = entry
   const page = await browser.newPage()
   await page.coverage.startJSCoverage({ resetOnNavigation: false })
@@ -83,11 +83,11 @@ async function browserReport(entry: string): Promise<{ file: FileCoverageData | 
   writeBrowserCounts(store, 'worker', mapper.take())
   const notes: string[] = []
   const data = await browserCoverage(store, dir, { reporter: [], reportsDirectory: 'coverage' }, (line) => notes.push(line))
-  return { file: data[join(dir, RICH)] as FileCoverageData | undefined, notes }
+  return { file: data[join(dir, file)] as FileCoverageData | undefined, notes }
 }
 
-async function bundle(options: Parameters<typeof build>[0]): Promise<void> {
-  await build({ entryPoints: [join(dir, 'src/main.js')], bundle: true, outfile: join(dir, 'public/app.js'), logLevel: 'silent', ...options })
+async function bundle(options: Parameters<typeof build>[0], entry = 'src/main.js'): Promise<void> {
+  await build({ entryPoints: [join(dir, entry)], bundle: true, outfile: join(dir, 'public/app.js'), logLevel: 'silent', ...options })
 }
 
 function expectExactlyNode(file: FileCoverageData | undefined): void {
@@ -153,5 +153,18 @@ describe('browser counts carried back to the original file equal Node running it
     } finally {
       writeFileSync(join(dir, RICH), original)
     }
+  })
+})
+
+describe('a TypeScript original (not parseable as it is)', () => {
+  test('is converted from the bundle through its source map: in the report with its counts', async () => {
+    await bundle({ format: 'esm', sourcemap: true }, 'src/main-ts.ts')
+    const { file, notes } = await browserReport('/public/app.js', 'src/typed.ts')
+    expect(notes).toEqual([])
+    const calls = Object.fromEntries(Object.entries(file!.fnMap).map(([id, fn]) => [fn.name, file!.f[id]]))
+    expect(calls).toEqual({ totalQty: 1, describeItem: 2 })
+    const ternary = Object.entries(file!.branchMap).find(([, branch]) => branch.type === 'cond-expr')![0]
+    expect(file!.b[ternary]).toEqual([1, 1])
+    expect(Object.values(file!.s).every((hits) => hits > 0)).toBe(true)
   })
 })

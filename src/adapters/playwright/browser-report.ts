@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { browserScripts, readBrowserCounts } from '../../browser/store.js'
 import { convertScripts } from '../../coverage/convert.js'
 import { reportFilter } from '../../coverage/filter.js'
+import { mergeInto } from '../../coverage/merge-into.js'
 import { parseWithAcorn } from '../../coverage/parse.js'
 
 function readText(path: string): string | undefined {
@@ -28,6 +29,7 @@ export async function browserCoverage(dir: string, configDir: string, options: C
   for (const path of changed) log(`${path} changed after the tests ran; its browser coverage is left out`)
   const conversion = await convertScripts(scripts, {}, parseWithAcorn)
   for (const failure of conversion.failed) log(`could not convert the browser coverage of ${failure.path}: ${failure.reason} (left out of the report)`)
+  mergeInto(conversion.data, Object.fromEntries(Object.entries(counts.istanbul).filter(([path]) => filter.accepts(path))))
   // A minified bundle can give an `if` fewer runs than its body (the minifier merged them): the
   // converter's implicit-else arm then comes out negative. Nothing ran a negative number of times.
   for (const file of Object.values(conversion.data)) {
