@@ -175,10 +175,38 @@ describe('Playwright reuseExistingServer', () => {
       expect(run.code, run.output).toBe(0)
       expect(run.output).toMatch(/8 passed/)
       expect(run.output.match(/its coverage cannot be measured/g)).toHaveLength(1)
+      expect(existsSync(join(dir, 'coverage', 'coverage-final.json'))).toBe(true)
       expect(run.output).not.toMatch(/starting "node server\.js"/)
       expect(run.output).toMatch(/reuseExistingServer/)
     } finally {
       process.kill(-server.pid!, 'SIGKILL')
+    }
+  })
+})
+
+describe('Playwright reuseExistingServer with a `server-coverage serve`', () => {
+  test('the server already running under serve is attached to: what the tests ran is reported, and it keeps running', async () => {
+    const dir = track(makePlaywrightProject('cluster'))
+    const port = await getPort({ host: '127.0.0.1' })
+    const serve = spawn(NODE, [CLI, 'serve', '--command', 'node server.js', '--port', String(port), '--url', '/health', '--env', 'WORKERS=2', '--reporter', 'none'], {
+      cwd: dir,
+      stdio: 'ignore',
+      detached: true,
+    })
+    try {
+      expect(await eventually(() => existsSync(join(dir, '.server-coverage', 'serve.json')), 20_000)).toBe(true)
+      expect(await answers(`http://127.0.0.1:${port}/health`)).toBe(true)
+      const run = await runPlaywright(dir, [], { REUSE_PORT: String(port) })
+      expect(run.code, run.output).toBe(0)
+      expect(run.output).toMatch(/already running under `server-coverage serve` \(`reuseExistingServer`\): attached/)
+      expect(run.output).not.toMatch(/cannot be measured/)
+      expect(hitsOf(readCoverageFile(dir), dir, ITEM_HANDLER)).toBe(40)
+      expect(await answers(`http://127.0.0.1:${port}/health`)).toBe(true)
+    } finally {
+      // serve stops its servers on SIGINT (as on Ctrl+C)
+      const exited = new Promise((resolve) => serve.once('exit', resolve))
+      serve.kill('SIGINT')
+      await exited
     }
   })
 })

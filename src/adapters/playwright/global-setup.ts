@@ -7,7 +7,7 @@ import { startServerCoverage } from '../../index.js'
 import { defaultLog } from '../../messages.js'
 import { STASH_KEY } from './config.js'
 import { BROWSER_ENV } from './browser-env.js'
-import { isAlreadyServing, reusedServerMessage } from './reuse.js'
+import { attachReused, isAlreadyServing } from './reuse.js'
 import { setRunState } from './state.js'
 
 /** `playwright test --ui` (also `--ui-port`, `--ui-host`): global setup and teardown run once per UI session. */
@@ -24,15 +24,16 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   if (!stash) return
   const configDir = config.configFile ? dirname(config.configFile) : process.cwd()
   const toStart = []
+  const reused = []
   for (const server of stash.servers) {
-    if (server.reuseExistingServer && (await isAlreadyServing(server))) defaultLog(reusedServerMessage(server))
+    if (server.reuseExistingServer && (await isAlreadyServing(server))) reused.push(server)
     else toStart.push(server.options)
   }
   const browserDir = await createDataDir()
   // Workers are started after global setup and inherit the runner's environment.
   const roots = [configDir, ...stash.servers.map((server) => resolve(configDir, server.options.cwd ?? '.'))]
   process.env[BROWSER_ENV] = JSON.stringify({ dir: browserDir, roots: [...new Set(roots)] })
-  const state: RunState = { stash, configDir, session: undefined, browserDir, interrupted: false, release: () => {} }
+  const state: RunState = { stash, configDir, sessions: [], browserDir, interrupted: false, release: () => {} }
   // Ctrl+C during a run: Playwright stops the workers and runs the teardown, which then only stops
   // the servers (the run is incomplete). In UI mode Ctrl+C is how the session ends (between runs):
   // the teardown reports everything the UI ran.
@@ -42,5 +43,7 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
     state.release = () => void process.off('SIGINT', onInterrupt)
   }
   setRunState(state)
-  if (toStart.length > 0) state.session = await startServerCoverage(toStart, { root: configDir, log: defaultLog })
+  const attached = await attachReused(reused, configDir, defaultLog)
+  if (attached) state.sessions.push(attached)
+  if (toStart.length > 0) state.sessions.push(await startServerCoverage(toStart, { root: configDir, log: defaultLog }))
 }

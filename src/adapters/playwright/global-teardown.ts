@@ -22,7 +22,7 @@ export default async function globalTeardown(config: FullConfig): Promise<void> 
   delete process.env[BROWSER_ENV]
   try {
     if (run.interrupted) {
-      await run.session?.stop()
+      for (const session of run.sessions) await session.stop()
       defaultLog('interrupted: the servers are stopped; no coverage report was written')
       return
     }
@@ -31,13 +31,17 @@ export default async function globalTeardown(config: FullConfig): Promise<void> 
     // without globs of their own (rule 3 of the report filter).
     const { include, exclude } = run.stash.options
     const filter = include === undefined && exclude === undefined ? undefined : globPredicate(run.configDir, include, exclude)
-    const server: CoverageMapData = (await run.session?.stop({ collect: true, ...(filter ? { filter } : {}) }))?.data ?? {}
+    const server: CoverageMapData = {}
+    for (const session of run.sessions) {
+      const collected = await session.stop({ collect: true, ...(filter ? { filter } : {}) })
+      for (const [file, count] of mergeInto(server, collected?.data ?? {})) defaultLog(unmatchedMessage(file, count, "another server's map of it"))
+    }
     const browser = await browserCoverage(run.browserDir, run.configDir, run.stash.options, defaultLog)
     // One entry per file: a module both sides ran is added by location on one statement map.
     for (const [file, count] of mergeInto(browser, server)) defaultLog(unmatchedMessage(file, count, "the browser's statement map"))
     await writeRunReports(browser, run, config.shard, defaultLog)
   } finally {
-    await run.session?.stop()
+    for (const session of run.sessions) await session.stop()
     await removeDataDir(run.browserDir)
   }
 }

@@ -1,4 +1,4 @@
-import type { ServerCoverageSession } from '../../session.js'
+import type { CoverageSession } from '../../collect.js'
 import type { CoverageStash } from './config.js'
 
 // What the runner's global setup hands to its global teardown. Both run in the runner process
@@ -9,7 +9,8 @@ export interface RunState {
   stash: CoverageStash
   /** The Playwright config's folder: relative paths and globs are resolved against it. */
   configDir: string
-  session: ServerCoverageSession | undefined
+  /** The servers we started, and a `server-coverage serve` we attached to for a reused server. */
+  sessions: CoverageSession[]
   /** Private folder where workers write the browser's counts. */
   browserDir: string
   /** Set when the run was interrupted (Ctrl+C): the servers are stopped, nothing is reported. */
