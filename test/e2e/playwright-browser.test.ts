@@ -3,16 +3,17 @@ import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, test } from 'vitest'
 import { NODE, lineOf, tempDirs } from './harness.js'
-import { makePlaywrightProject, readCoverageFile, runPlaywright, statementsOn } from './playwright-harness.js'
+import { hasChromium, makePlaywrightProject, readCoverageFile, runPlaywright, statementsOn } from './playwright-harness.js'
 
 // The real Playwright Test CLI with Debian's Chromium: a page whose esbuild bundle contains a
 // module the server runs too. The browser's counts come back through the bundle's source map and
 // land on the statement map the server's side builds from the file: one entry, counts added.
 
 const track = tempDirs()
+const hasBrowser = hasChromium()
 const CHECK = 'src/shared/check.js'
 
-describe('a module run by both the browser and the server', () => {
+describe.skipIf(!hasBrowser)('a module run by both the browser and the server', () => {
   let dir: string
   let full: FileCoverageData
   let apiOnly: FileCoverageData

@@ -6,12 +6,13 @@ import { chromium } from '@playwright/test'
 import getPort from 'get-port'
 import { describe, expect, test } from 'vitest'
 import { CLI, NODE, eventually, fileCoverage, lineOf, newMark, processesMarked, statementHits, tempDirs, watchOutput } from './harness.js'
-import { interruptLikeATerminal, makePlaywrightProject, readCoverageFile, runPlaywright, startPlaywright } from './playwright-harness.js'
+import { CHROMIUM, hasChromium, interruptLikeATerminal, makePlaywrightProject, readCoverageFile, runPlaywright, startPlaywright } from './playwright-harness.js'
 
 // The real Playwright Test CLI, API tests only (the `request` fixture: no browser), against a
 // node:cluster server that `withServerCoverage` boots under coverage in place of Playwright.
 
 const track = tempDirs()
+const hasBrowser = hasChromium()
 const ROUTES = 'src/routes.js'
 const ITEM_HANDLER = 'JSON.stringify({ id: Number(match[1])'
 
@@ -94,7 +95,7 @@ describe('Playwright API tests against a 4-worker cluster', () => {
   })
 })
 
-describe('Playwright --ui', () => {
+describe.skipIf(!hasBrowser)('Playwright --ui', () => {
   test('the server boots with the UI session, the runs the UI starts are collected, and ending the session (Ctrl+C) writes the report', async () => {
     const dir = track(makePlaywrightProject('cluster'))
     const pids = join(dir, 'pids.txt')
@@ -103,7 +104,7 @@ describe('Playwright --ui', () => {
     const output = watchOutput(child)
     await output.waitFor(/Listening on http:\/\/localhost:\d+/)
     const uiUrl = /Listening on (http:\/\/localhost:\d+)/.exec(output.text())![1]!
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] })
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] })
     try {
       const page = await browser.newPage()
       await page.goto(uiUrl)

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process'
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import type { RunResult } from './harness.js'
-import { readFileSync, readdirSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { REPO, makeProjectIn, startRunner } from './harness.js'
 
@@ -9,6 +9,16 @@ import { REPO, makeProjectIn, startRunner } from './harness.js'
 // Debian's Chromium (the fixtures' configs point at /usr/bin/chromium).
 
 const PLAYWRIGHT_CLI = join(REPO, 'node_modules', '@playwright', 'test', 'cli.js')
+
+/** Debian's Chromium (`apt-get install -y chromium`; `npx playwright install` cannot download here). */
+export const CHROMIUM = '/usr/bin/chromium'
+
+/** Whether the browser tests can run; says why not once. */
+export function hasChromium(): boolean {
+  if (existsSync(CHROMIUM)) return true
+  console.warn(`skipping the Playwright browser e2e tests: ${CHROMIUM} is not installed (apt-get install -y chromium)`)
+  return false
+}
 
 /** Copies a Playwright fixture project into a fresh folder where `@playwright/test` and `server-coverage` resolve. */
 export function makePlaywrightProject(fixture: string): string {
