@@ -22,7 +22,7 @@ export async function loadConfigFile(dir: string, path?: string): Promise<{ file
       return { file, options: typeof exported === 'function' ? await (exported as () => unknown)() : exported }
     } catch (cause) {
       const reason = (cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : `it could not be loaded: ${(cause as Error).message}`
-      throw new ServerCoverageError('INVALID_OPTION', `server-coverage: cannot read the config file ${file}: ${reason}.`, { cause })
+      throw new ServerCoverageError('INVALID_OPTION', `cannot read the config file ${file}: ${reason}.`, { cause })
     }
   }
   const packageJson = join(dir, 'package.json')
@@ -31,6 +31,6 @@ export async function loadConfigFile(dir: string, path?: string): Promise<{ file
     const options = (JSON.parse(await readFile(packageJson, 'utf8')) as { serverCoverage?: unknown }).serverCoverage
     return options === undefined ? undefined : { file: `${packageJson} ("serverCoverage")`, options }
   } catch (cause) {
-    throw new ServerCoverageError('INVALID_OPTION', `server-coverage: cannot read ${packageJson}: ${(cause as Error).message}.`, { cause })
+    throw new ServerCoverageError('INVALID_OPTION', `cannot read ${packageJson}: ${(cause as Error).message}.`, { cause })
   }
 }

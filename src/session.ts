@@ -1,45 +1,63 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ParseFn } from './coverage/convert.js'
-import type { FileFilter } from './coverage/filter.js'
+import type { ServerScope } from './coverage/filter.js'
+import type { FlushResult } from './launch/control-server.js'
 import type { LaunchedServer } from './launch/launch.js'
 import type { ResolvedServerOptions } from './options.js'
-import type { ProcessCov, SourceMapCacheEntry } from './coverage/v8-types.js'
-import type { ServerRuntime } from './runtimes/types.js'
+import type { RawCoverage, Runtime } from './runtimes/types.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { mergeProcessCovs } from '@bcoe/v8-coverage'
-import { convertScripts } from './coverage/convert.js'
-import { createFileFilter, globPredicate } from './coverage/filter.js'
-import { mergeCoverageData } from './coverage/merge-map.js'
+import { toIstanbul } from './coverage/convert.js'
+import { reportFilter } from './coverage/filter.js'
+import { mergeInto } from './coverage/merge-into.js'
 import { parseWithAcorn } from './coverage/parse.js'
-import { CoverageDirReader } from './coverage/read.js'
-import { ControlServer } from './launch/control-server.js'
 import { createDataDir, removeDataDir } from './data-dir.js'
-import { changedSourceMessages, flushMessages, forcedMessage, fullDiskMessage, lostProcessMessages } from './diagnostics.js'
+import { flushMessages, forcedMessage } from './diagnostics.js'
+import { ControlServer } from './launch/control-server.js'
 import { describeServer, launchServer, stopServer } from './launch/launch.js'
-
-const PACKAGE_DIST = dirname(fileURLToPath(import.meta.url))
-const AGENT_PATH = join(PACKAGE_DIST, 'agent', 'preload.cjs')
-const HOST_PATH = join(PACKAGE_DIST, 'host', 'cluster-host.js')
-/** How long a flush waits for every process to acknowledge. */
-const FLUSH_TIMEOUT_MS = 10_000
+import { defaultLog, plural, unmatchedMessage } from './messages.js'
+import { loadRuntime } from './runtimes/index.js'
 
 /** Options of a session: the servers, and whether to measure coverage at all. */
 export interface SessionOptions {
   servers: ResolvedServerOptions[]
   /** When false the servers run without coverage (the runner's coverage is off). @default true */
   coverage?: boolean
-  /** Receives progress lines. @default writes to stderr */
+  /** Receives progress lines (without the `server-coverage: ` prefix). @default stderr, prefixed */
   log?: (line: string) => void
 }
 
-/** Options of a collection: which files to keep and how to parse them. */
-export interface CollectOptions {
-  /** Which files to report. @default each server's include/exclude relative to its cwd */
+/** Options of a read: the runner's own say in which files are reported. */
+export interface ReadOptions {
+  /**
+   * The runner's "is this file reported?" (Vitest's coverage include/exclude, Jest's
+   * `collectCoverageFrom`): decides for servers without their own `include`/`exclude`.
+   */
   filter?: (path: string) => boolean
-  /** JavaScript parser handed to the converter. @default acorn */
+}
+
+/** Options of a collection. */
+export interface CollectOptions extends ReadOptions {
+  /** JavaScript parser for the V8 → istanbul conversion; the host runner's own gives identical maps. @default acorn */
   parse?: ParseFn
+}
+
+/** One server's part of a read, in its runtime's own form (plain data). */
+export interface ServerRead {
+  name: string
+  /** What `reportFilter` needs to decide the files of this server (with the runner's predicate). */
+  scope: ServerScope
+  coverage: RawCoverage
+}
+
+/** What a read produced: what ran since the previous read, per server, unconverted. */
+export interface SessionRead {
+  servers: ServerRead[]
+  processes: number
+  files: number
+  /** Server processes that did not acknowledge the flush (their data since their last flush is missing). */
+  unanswered: number
 }
 
 /** What a collection produced. */
@@ -48,22 +66,7 @@ export interface Collected {
   data: CoverageMapData
   processes: number
   files: number
-  /** Server processes that did not acknowledge the flush (their data since the last flush is missing). */
-  unanswered: number
-}
-
-/** What `collectV8` produced: merged raw V8 coverage of the server, with what converting it needs. */
-export interface V8Collected {
-  /** Scripts merged across every process and checkpoint (already filtered). */
-  processCov: ProcessCov
-  /** Node's source maps of the kept scripts, by `file://` URL. */
-  sourceMaps: Record<string, SourceMapCacheEntry>
-  /** Folders where the agent saved in-memory sources (`<sha1 of url>.js`). */
-  sourcesDirs: string[]
-  /** Whether a converted (remapped) file belongs in the report. */
-  accepts: (path: string) => boolean
-  processes: number
-  files: number
+  /** Server processes that did not acknowledge the flush (their data since their last flush is missing). */
   unanswered: number
 }
 
@@ -71,40 +74,29 @@ interface RunningServer {
   options: ResolvedServerOptions
   launched: LaunchedServer
   control: ControlServer
-  reader: CoverageDirReader | undefined
-  /** Set for non-Node runtimes (Python), which save and read their own data. */
-  runtime: ServerRuntime | undefined
-  /** Where the agent saves sources that exist only in memory (tsx and other loaders). */
-  sourcesDir: string
+  runtime: Runtime
   stopped: boolean
-  /** Pids already reported as lost. */
-  lostReported: Set<number>
-  fullDiskReported: boolean
 }
 
-/** Which of a server's files are reported: the caller's filter, else the server's include/exclude. */
-function fileFilter(server: RunningServer, options: CollectOptions): FileFilter {
-  const isIncluded = options.filter ?? globPredicate(server.options.cwd, server.options.include, server.options.exclude)
-  return createFileFilter(isIncluded, [PACKAGE_DIST])
-}
+/** The app host (`app` option), built next to this module. */
+const HOST_PATH = join(dirname(fileURLToPath(import.meta.url)), 'host', 'cluster-host.js')
 
-function defaultLog(line: string): void {
-  process.stderr.write(`server-coverage: ${line}\n`)
-}
+const scopeOf = (options: ResolvedServerOptions): ServerScope => ({ cwd: options.cwd, include: options.include, exclude: options.exclude })
 
 /**
- * One test run's servers under coverage: start → [tests] → collect (any number of times: each
- * returns what ran since the previous one) → stop. The data of a session lives in a private
- * temporary directory that `stop` removes.
+ * One test run's servers under coverage. The session only wires the stages — a private folder,
+ * the control channel, the runtime, launch, flush, read, stop — and never asks which runtime a
+ * server runs on: `start` → [tests] → `collect`/`read` (any number of times: each returns what
+ * ran since the previous one) → `stop`.
  */
 export class ServerCoverageSession {
-  readonly #servers: RunningServer[]
+  readonly #servers: RunningServer[] = []
   readonly #dataDir: string
   readonly #log: (line: string) => void
   readonly #coverage: boolean
+  #checkpointing: Promise<void> | undefined
 
-  private constructor(servers: RunningServer[], dataDir: string, log: (line: string) => void, coverage: boolean) {
-    this.#servers = servers
+  private constructor(dataDir: string, log: (line: string) => void, coverage: boolean) {
     this.#dataDir = dataDir
     this.#log = log
     this.#coverage = coverage
@@ -112,10 +104,7 @@ export class ServerCoverageSession {
 
   /** Boots every server under coverage and waits until each is ready. Throws (leaving nothing running) if one fails. */
   static async start(options: SessionOptions): Promise<ServerCoverageSession> {
-    const log = options.log ?? defaultLog
-    const coverage = options.coverage ?? true
-    const dataDir = await createDataDir()
-    const session = new ServerCoverageSession([], dataDir, log, coverage)
+    const session = new ServerCoverageSession(await createDataDir(), options.log ?? defaultLog, options.coverage ?? true)
     try {
       for (const serverOptions of options.servers) await session.#startOne(serverOptions)
     } catch (error) {
@@ -131,69 +120,28 @@ export class ServerCoverageSession {
   async #startOne(options: ResolvedServerOptions): Promise<void> {
     // The index keeps folders unique and inside the data dir whatever the name (`..`, `a b` vs `a_b`).
     const dir = join(this.#dataDir, `${this.#servers.length}-${options.name.replace(/[^\w-]/g, '_')}`)
-    const v8Dir = join(dir, 'v8')
-    await mkdir(v8Dir, { recursive: true, mode: 0o700 })
-    await mkdir(join(dir, 'sources'), { mode: 0o700 })
+    await mkdir(dir, { recursive: true, mode: 0o700 })
     const control = new ControlServer(join(dir, 'control.sock'))
     await control.listen()
-    const nodeOptions = [options.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS ?? '', `--require ${JSON.stringify(AGENT_PATH)}`]
-      .filter(Boolean)
-      .join(' ')
-    const env: Record<string, string> = { NODE_OPTIONS: nodeOptions, SERVER_COVERAGE_SOCKET: control.socketPath }
-    let runtime: ServerRuntime | undefined
-    if (this.#coverage && options.runtime === 'python') {
-      const { createPythonRuntime } = await import('./runtimes/python/index.js')
-      runtime = await createPythonRuntime({ options, dir, socketPath: control.socketPath, log: this.#log })
-      Object.assign(env, runtime.env)
-    } else if (options.runtime === 'python') {
-      // Coverage off: no hook, but uWSGI must still stop (not reload) on the session's SIGTERM.
-      Object.assign(env, (await import('./runtimes/python/env.js')).UWSGI_STOP_ENV)
-    } else if (this.#coverage) {
-      env.NODE_V8_COVERAGE = v8Dir
-      env.SERVER_COVERAGE_SOURCES = join(dir, 'sources')
-    }
-    if (options.runtimeInferred && options.runtime === 'python') this.#log(`"${options.command}" looks like a Python server: measuring it with Coverage.py (set \`runtime\` to override)`)
     const label = options.name === 'server' ? '' : `${options.name}: `
-    this.#log(`${label}starting "${describeServer(options)}"${this.#coverage ? '' : ' (coverage off)'}…`)
+    const log = (line: string): void => this.#log(label + line)
     let launched: LaunchedServer
+    let runtime: Runtime
     try {
-      launched = await launchServer(options, { env, hostScript: HOST_PATH })
+      runtime = await (await loadRuntime(options.runtime))({ options, dir, socketPath: control.socketPath, coverage: this.#coverage, log })
+      if (options.runtimeInferred && options.runtime !== 'node') {
+        const name = options.runtime[0]!.toUpperCase() + options.runtime.slice(1)
+        log(`"${options.command}" looks like a ${name} server (runtime '${options.runtime}'; set the \`runtime\` option to override)`)
+      }
+      log(`starting "${describeServer(options)}"${this.#coverage ? '' : ' (coverage off)'}…`)
+      launched = await launchServer(options, { env: { ...runtime.env, SERVER_COVERAGE_SOCKET: control.socketPath }, hostScript: HOST_PATH })
     } catch (error) {
       await control.close()
       throw error
     }
-    const reader = this.#coverage && !runtime ? new CoverageDirReader(v8Dir) : undefined
-    const server: RunningServer = { options, launched, control, reader, runtime, sourcesDir: join(dir, 'sources'), stopped: false, lostReported: new Set(), fullDiskReported: false }
-    this.#servers.push(server)
-    if (runtime) {
-      try {
-        await runtime.verify()
-      } catch (error) {
-        await this.stop()
-        throw error
-      }
-    }
-    const processes = control.live.length
-    this.#log(
-      `${label}ready at ${launched.baseUrl} in ${launched.readyMs} ms (${processes} process${processes === 1 ? '' : 'es'} registered)`,
-    )
-  }
-
-  #checkpointing: Promise<void> | undefined
-
-  /**
-   * Asks every live server process to write its coverage so far (a checkpoint), without reading
-   * it: a process SIGKILLed later loses only what it ran after its last checkpoint. Overlapping
-   * calls share one round. Never rejects.
-   */
-  checkpoint(): Promise<void> {
-    if (!this.#coverage) return Promise.resolve()
-    this.#checkpointing ??= (async () => {
-      for (const server of this.#servers) if (!server.stopped) await server.control.flush(FLUSH_TIMEOUT_MS)
-    })()
-      .catch(() => {})
-      .finally(() => (this.#checkpointing = undefined))
-    return this.#checkpointing
+    this.#servers.push({ options, launched, control, runtime, stopped: false })
+    if (this.#coverage) await runtime.verify()
+    log(`ready at ${launched.baseUrl} in ${launched.readyMs} ms (${readyDetail(launched, control.live.length)})`)
   }
 
   /** The session's private data folder (mode 0700, removed by `stop`). */
@@ -207,103 +155,111 @@ export class ServerCoverageSession {
   }
 
   /**
-   * Flushes every live server process (each acknowledges its write), reads the coverage written
-   * since the previous collection and merges it across processes as raw V8, unconverted: for
-   * runners that convert V8 themselves (Jest's v8 provider). Most callers want `collect()`.
+   * Asks every live server process to save its coverage so far (a checkpoint), without reading
+   * it: a process SIGKILLed later loses only what it ran after its last checkpoint. Overlapping
+   * calls share one round. Never rejects.
    */
-  async collectV8(options: Pick<CollectOptions, 'filter'> = {}): Promise<V8Collected> {
-    const collected: V8Collected = { processCov: { result: [] }, sourceMaps: {}, sourcesDirs: [], accepts: () => false, processes: 0, files: 0, unanswered: 0 }
-    if (!this.#coverage) return collected
-    const processCovs: ProcessCov[] = []
-    const pids = new Set<string>()
-    const filters: FileFilter[] = []
+  checkpoint(): Promise<void> {
+    if (!this.#coverage) return Promise.resolve()
+    this.#checkpointing ??= Promise.all(this.#servers.filter((server) => !server.stopped).map((server) => server.control.flush(server.options.flushTimeout)))
+      .then(() => undefined, () => undefined)
+      .finally(() => (this.#checkpointing = undefined))
+    return this.#checkpointing
+  }
+
+  /** Flushes every live process of every server at once; says who did not answer. */
+  async #flushAll(): Promise<number> {
+    const live = this.#servers.filter((server) => !server.stopped)
+    const results = await Promise.all(live.map((server) => server.control.flush(server.options.flushTimeout)))
+    let unanswered = 0
+    results.forEach((result: FlushResult, index) => {
+      const server = live[index]!
+      for (const line of flushMessages(server.options.name, result, server.options.flushTimeout)) this.#log(line)
+      unanswered += result.unanswered.length
+    })
+    return unanswered
+  }
+
+  async #readAll(options: ReadOptions, unanswered: number): Promise<SessionRead> {
+    const read: SessionRead = { servers: [], processes: 0, files: 0, unanswered }
     for (const server of this.#servers) {
-      if (!server.reader && !server.runtime) continue
-      if (!server.stopped) {
-        const flush = await server.control.flush(FLUSH_TIMEOUT_MS)
-        this.#logAll(flushMessages(server.options.name, flush, FLUSH_TIMEOUT_MS))
-        collected.unanswered += flush.unanswered.length
-      }
-      if (!server.reader) continue
-      const filter = fileFilter(server, options)
-      filters.push(filter)
-      const read = await server.reader.read(filter.script, server.stopped)
-      const reader = server.reader
-      this.#logAll(lostProcessMessages(server.options.name, server.control.processes, (pid) => reader.latestWrite.get(`${pid}/0`) ?? 0, server.lostReported))
-      if (read.corrupt.length > 0) {
-        this.#log(`skipped ${read.corrupt.length} unreadable coverage file(s) of "${server.options.name}" (truncated or corrupt): ${read.corrupt.join(', ')}`)
-      }
-      if ((read.corrupt.length > 0 || read.pending.length > 0) && !server.fullDiskReported) {
-        const full = await fullDiskMessage(server.reader.dir)
-        if (full) this.#log(full)
-        server.fullDiskReported = full !== undefined
-      }
-      processCovs.push(read.processCov)
-      Object.assign(collected.sourceMaps, read.sourceMaps)
-      for (const thread of read.threads) pids.add(`${server.options.name}/${thread}`)
-      collected.files += read.files
-      collected.sourcesDirs.push(server.sourcesDir)
+      const scope = scopeOf(server.options)
+      const result = await server.runtime.read({ final: server.stopped, filter: reportFilter(scope, options.filter), agents: server.control.processes })
+      read.servers.push({ name: server.options.name, scope, coverage: result.coverage })
+      read.processes += result.processes
+      read.files += result.files
     }
-    collected.processCov = mergeProcessCovs(processCovs)
-    collected.accepts = (path) => filters.some((filter) => filter.accepts(path))
-    collected.processes = pids.size
-    return collected
+    return read
   }
 
   /**
-   * Flushes every live server process, reads the coverage written since the previous collection,
-   * merges it across processes as raw V8 and converts it once per file to istanbul data.
+   * Flushes every live server process (each acknowledges that its data is saved) and reads what
+   * ran since the previous read, per server, in each runtime's own form (raw V8 for Node). For
+   * runners that convert V8 themselves (Jest's v8 provider); most callers want `collect()`.
+   */
+  async read(options: ReadOptions = {}): Promise<SessionRead> {
+    if (!this.#coverage) return { servers: [], processes: 0, files: 0, unanswered: 0 }
+    return this.#readAll(options, await this.#flushAll())
+  }
+
+  /** Converts a read to istanbul data: each server's files filtered, several servers' files added up. */
+  async #convert(read: SessionRead, options: CollectOptions, startedAt: number): Promise<Collected> {
+    const data: CoverageMapData = {}
+    for (const server of read.servers) {
+      const conversion = await toIstanbul(server.coverage, options.parse ?? parseWithAcorn)
+      for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
+      for (const { path, reason } of conversion.unmapped) this.#log(`${path}: ${reason}; reported as the file that ran`)
+      const { accepts } = reportFilter(server.scope, options.filter)
+      const kept = Object.fromEntries(Object.entries(conversion.data).filter(([file]) => accepts(file)))
+      for (const [file, count] of mergeInto(data, kept)) this.#log(unmatchedMessage(file, count, 'another server\'s map of it'))
+    }
+    const files = Object.keys(data).length
+    this.#log(`collected coverage from ${plural(read.processes, 'process')}, ${plural(files, 'file')} in ${Date.now() - startedAt} ms`)
+    return { data, processes: read.processes, files: read.files, unanswered: read.unanswered }
+  }
+
+  /**
+   * Flushes every live server process, reads what ran since the previous read, and converts it
+   * to istanbul data (V8 once per script, with Node's source maps).
    */
   async collect(options: CollectOptions = {}): Promise<Collected> {
     const startedAt = Date.now()
-    const v8 = await this.collectV8(options)
-    const collected: Collected = { data: {}, processes: v8.processes, files: v8.files, unanswered: v8.unanswered }
-    if (!this.#coverage) return collected
-    const conversion = await convertScripts(v8.processCov.result, v8.sourceMaps, options.parse ?? parseWithAcorn, v8.sourcesDirs)
-    for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
-    for (const { path, reason } of conversion.unmapped) this.#log(`${path}: ${reason}; reported as the file that ran`)
-    this.#logAll(changedSourceMessages(v8.processCov.result.map((script) => script.url), this.#startedAt, this.#changedReported))
-    for (const [file, fileCoverage] of Object.entries(conversion.data)) {
-      if (v8.accepts(file)) collected.data[file] = fileCoverage
-    }
-    for (const server of this.#servers) {
-      if (!server.runtime) continue
-      const read = await server.runtime.read(server.stopped, fileFilter(server, options).accepts)
-      mergeCoverageData(collected.data, read.data)
-      collected.processes += read.processes
-      collected.files += read.files
-    }
-    const fileCount = Object.keys(collected.data).length
-    this.#log(
-      `collected coverage from ${collected.processes} process${collected.processes === 1 ? '' : 'es'}, ` +
-        `${fileCount} file${fileCount === 1 ? '' : 's'} in ${Date.now() - startedAt} ms`,
-    )
-    return collected
-  }
-
-  readonly #startedAt = Date.now()
-  readonly #changedReported = new Set<string>()
-
-  #logAll(lines: readonly string[]): void {
-    for (const line of lines) this.#log(line)
+    if (!this.#coverage) return { data: {}, processes: 0, files: 0, unanswered: 0 }
+    return this.#convert(await this.read(options), options, startedAt)
   }
 
   /**
-   * Stops every server (graceful signal to the group, SIGKILL after `gracefulShutdown.timeout`),
+   * Stops every server (graceful signal to each group, SIGKILL after `gracefulShutdown.timeout`),
    * says which processes were forced, and removes the session's data. Idempotent. With `collect`,
-   * first reads what the servers wrote while shutting down (since the last `collect()`), so a CLI
-   * run can report shutdown code too; a runner that already wrote its report does not need it.
+   * every process is flushed *before* anything is signalled, and what ran since the previous read
+   * (including the servers' own shutdown code) is returned: how a CLI or Playwright run reports.
    */
   async stop(options: CollectOptions & { collect?: boolean } = {}): Promise<Collected | undefined> {
-    for (const server of this.#servers) {
-      if (server.stopped) continue
-      server.stopped = true
-      const { forced } = await stopServer(server.launched, server.options)
-      this.#logAll([forcedMessage(server.options.name, forced, server.options.gracefulShutdown)].filter((line) => line !== undefined))
-      await server.control.close()
+    const startedAt = Date.now()
+    const collect = options.collect === true && this.#coverage && this.#servers.length > 0
+    const unanswered = collect ? await this.#flushAll() : 0
+    await Promise.all(
+      this.#servers
+        .filter((server) => !server.stopped)
+        .map(async (server) => {
+          server.stopped = true
+          const { forced } = await stopServer(server.launched, server.options)
+          const message = forcedMessage(server.options.name, forced, server.options.gracefulShutdown)
+          if (message) this.#log(message)
+          await server.control.close()
+        }),
+    )
+    try {
+      return collect ? await this.#convert(await this.#readAll(options, unanswered), options, startedAt) : undefined
+    } finally {
+      await removeDataDir(this.#dataDir)
     }
-    const leftovers = options.collect && this.#servers.length > 0 ? await this.collect(options) : undefined
-    await removeDataDir(this.#dataDir)
-    return leftovers
   }
+}
+
+/** `4 of 4 workers listening, 5 processes registered` (app) or `3 processes registered so far`. */
+function readyDetail(launched: LaunchedServer, registered: number): string {
+  const workers = (launched as { workers?: { listening: number; total: number } }).workers
+  if (workers) return `${workers.listening} of ${workers.total} workers listening, ${plural(registered, 'process')} registered`
+  return `${plural(registered, 'process')} registered so far`
 }

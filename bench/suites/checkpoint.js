@@ -21,9 +21,9 @@ function filesByProcess(dataset) {
 }
 
 export async function run({ datasets, wide }) {
-  const { filterProcessCov } = await dist('coverage/read.js')
-  const { createFileFilter, globPredicate } = await dist('coverage/filter.js')
-  const filters = Object.fromEntries(Object.entries(SCOPES).map(([scope, include]) => [scope, createFileFilter(globPredicate(wide.dir, include, []), []).script]))
+  const { filterProcessCov } = await dist('runtimes/node/read-dir.js')
+  const { reportFilter } = await dist('coverage/filter.js')
+  const filters = Object.fromEntries(Object.entries(SCOPES).map(([scope, include]) => [scope, reportFilter({ cwd: wide.dir, include, exclude: [] }).script]))
   const rows = []
   const sizeRows = []
   const results = []

@@ -1,11 +1,14 @@
 import type { ServerOptions } from '../options.js'
-import { ServerCoverageError } from '../errors.js'
+import type { ParsedValues } from './usage.js'
+import { listFlag, splitList, stringFlag, UsageError } from './usage.js'
 
-/** The `run` options that describe one server, for `util.parseArgs`. */
+/** The flags that describe one server (every server option, as a flag), for `util.parseArgs`. */
 export const SERVER_FLAGS = {
   command: { type: 'string' },
   app: { type: 'string' },
+  'app-export': { type: 'string' },
   workers: { type: 'string' },
+  sticky: { type: 'boolean' },
   url: { type: 'string' },
   port: { type: 'string' },
   cwd: { type: 'string' },
@@ -13,64 +16,86 @@ export const SERVER_FLAGS = {
   timeout: { type: 'string' },
   'graceful-shutdown-signal': { type: 'string' },
   'graceful-shutdown-timeout': { type: 'string' },
+  'flush-timeout': { type: 'string' },
   include: { type: 'string', multiple: true },
   exclude: { type: 'string', multiple: true },
   runtime: { type: 'string' },
+  python: { type: 'string' },
   name: { type: 'string' },
   'show-output': { type: 'boolean' },
 } as const
 
-type FlagValues = Partial<Record<keyof typeof SERVER_FLAGS, string | string[] | boolean>>
+/** The help text of the server flags (kept next to their definition). */
+export const SERVER_FLAGS_HELP = `Server options (or --config):
+  --command <cmd>                 command that starts the server ({port} is replaced)
+  --app <module>                  a module exporting an http handler / Express / Koa / Fastify app, hosted by our cluster
+  --app-export <name>             the export of --app to serve (default: the default export, app or handler)
+  --workers <n>                   workers for --app (default 2)
+  --sticky                        for --app: keep each client on one worker (see the README)
+  --url <url|/path>               readiness probe, must answer 2xx/3xx (default: TCP connect)
+  --port <n>                      port (default: a free one), passed as PORT
+  --cwd <dir>                     working directory of the server
+  --env KEY=VALUE                 extra environment (repeatable)
+  --timeout <ms>                  readiness deadline (default 30000)
+  --graceful-shutdown-signal <s>  SIGTERM (default), SIGINT or SIGHUP
+  --graceful-shutdown-timeout <ms>  SIGKILL after this (default 5000)
+  --flush-timeout <ms>            how long each server process has to answer a flush (default 10000)
+  --include <glob>, --exclude <glob>  which server files are reported (repeatable or comma-separated;
+                                  braces allowed: 'src/**/*.{js,ts}'; relative to --cwd)
+  --runtime node|python           default: inferred from the command
+  --python <path>                 Python servers: the interpreter that reads the coverage data
+  --name <name>                   key of SERVER_URL_<NAME>
+  --show-output                   show the server's stdout/stderr
+  --config <file>                 server options from a file (default: server-coverage.config.* or package.json "serverCoverage")`
 
 function integer(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
-  const number = Number(value)
-  if (!/^-?\d+$/.test(value)) {
-    throw new ServerCoverageError('INVALID_OPTION', `server-coverage: expected the \`--${flag}\` option to be an integer, got \`${value}\`.`)
-  }
-  return number
+  if (!/^-?\d+$/.test(value)) throw new UsageError(`expected the \`--${flag}\` option to be an integer, got \`${value}\``)
+  return Number(value)
 }
 
-function globs(values: string | string[] | boolean | undefined): string[] | undefined {
-  if (values === undefined || typeof values === 'boolean') return undefined
-  return (Array.isArray(values) ? values : [values]).flatMap((value) => value.split(',')).filter(Boolean)
-}
-
-/** Turns `run` flags into server options (validated later with the library's one template). */
-export function serverOptionsFromFlags(values: FlagValues): ServerOptions | undefined {
-  const get = (key: keyof typeof SERVER_FLAGS): string | undefined => {
-    const value = values[key]
-    return typeof value === 'string' ? value : undefined
-  }
+/**
+ * Turns server flags into server options (validated later by the library, with its one message
+ * template). Undefined when no `--command`/`--app` was given.
+ */
+export function serverOptionsFromFlags(values: ParsedValues): ServerOptions | undefined {
+  const get = (key: keyof typeof SERVER_FLAGS): string | undefined => stringFlag(values, key)
   if (get('command') === undefined && get('app') === undefined) return undefined
   const env: Record<string, string> = {}
-  for (const pair of (values.env as string[] | undefined) ?? []) {
+  for (const pair of listFlag(values, 'env')) {
     const equals = pair.indexOf('=')
-    if (equals <= 0) throw new ServerCoverageError('INVALID_OPTION', `server-coverage: expected the \`--env\` option as KEY=VALUE, got \`${pair}\`.`)
+    if (equals <= 0) throw new UsageError(`expected the \`--env\` option as KEY=VALUE, got \`${pair}\``)
     env[pair.slice(0, equals)] = pair.slice(equals + 1)
   }
   const signal = get('graceful-shutdown-signal')
   const gracefulTimeout = integer('graceful-shutdown-timeout', get('graceful-shutdown-timeout'))
+  const globs = (name: string): string[] | undefined => {
+    const list = listFlag(values, name).flatMap(splitList)
+    return list.length > 0 ? list : undefined
+  }
   const options: Record<string, unknown> = {
     command: get('command'),
     app: get('app'),
+    appExport: get('app-export'),
     workers: integer('workers', get('workers')),
+    sticky: values.sticky === true ? true : undefined,
     url: get('url'),
     port: integer('port', get('port')),
     cwd: get('cwd'),
     env: Object.keys(env).length ? env : undefined,
     timeout: integer('timeout', get('timeout')),
-    gracefulShutdown: signal !== undefined || gracefulTimeout !== undefined ? { signal, timeout: gracefulTimeout } : undefined,
-    include: globs(values.include),
-    exclude: globs(values.exclude),
+    gracefulShutdown:
+      signal !== undefined || gracefulTimeout !== undefined
+        ? { ...(signal !== undefined ? { signal } : {}), ...(gracefulTimeout !== undefined ? { timeout: gracefulTimeout } : {}) }
+        : undefined,
+    flushTimeout: integer('flush-timeout', get('flush-timeout')),
+    include: globs('include'),
+    exclude: globs('exclude'),
     runtime: get('runtime'),
+    python: get('python'),
     name: get('name'),
     ...(values['show-output'] ? { stdout: 'pipe', stderr: 'pipe' } : {}),
   }
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
-  if (options.gracefulShutdown) {
-    const graceful = options.gracefulShutdown as Record<string, unknown>
-    for (const key of Object.keys(graceful)) if (graceful[key] === undefined) delete graceful[key]
-  }
   return options as ServerOptions
 }

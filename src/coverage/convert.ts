@@ -1,4 +1,5 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
+import type { RawCoverage } from '../runtimes/types.js'
 import type { ScriptCov, SourceMapCacheEntry, SourceMapData } from './v8-types.js'
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
@@ -6,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import astV8ToIstanbul from 'ast-v8-to-istanbul'
 import v8ToIstanbul from 'v8-to-istanbul'
 import { TS_EXTENSION, absoluteSourceUrls, executedCode, placeholderSource, stripTypes } from './executed-code.js'
-import { mergeCoverageData } from './merge-map.js'
+import { mergeInto } from './merge-into.js'
 
 /** Parses JavaScript into an ESTree Program; the host runner's own parser gives identical maps. */
 export type ParseFn = (code: string) => Promise<unknown> | unknown
@@ -92,10 +93,19 @@ export async function convertScripts(
       const onUnmapped = (reason: string): void => void conversion.unmapped.push({ path: fileURLToPath(scriptCov.url), reason })
       const converted = await convertScript(scriptCov, sourceMaps[scriptCov.url], parse, savedSourceDirs, onUnmapped)
       // Two scripts can map to one source (bundles): merge by location rather than overwrite.
-      mergeCoverageData(conversion.data, converted)
+      mergeInto(conversion.data, converted)
     } catch (error) {
       conversion.failed.push({ path: fileURLToPath(scriptCov.url), reason: error instanceof Error ? error.message : String(error) })
     }
   }
   return conversion
+}
+
+/**
+ * The convert stage: raw coverage of any runtime → istanbul data. V8 scripts are converted once
+ * each; data a runtime already gives the istanbul way passes through.
+ */
+export async function toIstanbul(raw: RawCoverage, parse: ParseFn): Promise<Conversion> {
+  if (raw.format === 'istanbul') return { data: raw.data, failed: [], unmapped: [] }
+  return convertScripts(raw.scripts, raw.sourceMaps, parse, raw.sourcesDirs)
 }

@@ -2,7 +2,7 @@ import type { BranchMapping, CoverageMapData, FileCoverageData, FunctionMapping,
 
 // THE rule for adding two coverage maps, written once; every front end calls `mergeInto`:
 //
-// - a file only the source has is added (a copy);
+// - a file only the source has is added (the target adopts the source's object: do not reuse it);
 // - a file both have is added **by location**: statements, functions and branches with the same
 //   location add their counts; ids do not matter;
 // - a location the target lacks is never added: when both sides describe one file with different
@@ -95,10 +95,26 @@ export function dataTarget(data: CoverageMapData): MergeTarget {
   }
 }
 
+/**
+ * A runner's own istanbul `CoverageMap` (Vitest's, Jest's: another copy of istanbul-lib-coverage)
+ * as a merge target: only its data is read and its public methods called, because an instance
+ * of our copy's classes would be rejected there.
+ */
+export function coverageMapTarget(map: { data: object; filter(keep: (file: string) => boolean): void; addFileCoverage(data: FileCoverageData): void }): MergeTarget {
+  const files = map.data as Record<string, { data: FileCoverageData } | undefined>
+  return {
+    get: (file) => files[file]?.data,
+    set: (file, data) => {
+      if (files[file]) map.filter((known) => known !== file)
+      map.addFileCoverage(data)
+    },
+  }
+}
+
 /** Covered locations of the source that had no counterpart, by file. */
 export type Unmatched = Map<string, number>
 
-/** Merges `source` into `target` by the rule above; `source` is not changed. */
+/** Merges `source` into `target` by the rule above. `source`'s file objects may be adopted by the target. */
 export function mergeInto(target: CoverageMapData | MergeTarget, source: CoverageMapData): Unmatched {
   const into = typeof (target as MergeTarget).get === 'function' && typeof (target as MergeTarget).set === 'function' ? (target as MergeTarget) : dataTarget(target as CoverageMapData)
   const unmatched: Unmatched = new Map()
@@ -106,7 +122,7 @@ export function mergeInto(target: CoverageMapData | MergeTarget, source: Coverag
     const fileCoverage = data as FileCoverageData
     const existing = into.get(file)
     if (!existing || (hasNoHits(existing) && !hasNoHits(fileCoverage))) {
-      into.set(file, structuredClone(fileCoverage))
+      into.set(file, fileCoverage)
       continue
     }
     const count = addByLocation(existing, fileCoverage)

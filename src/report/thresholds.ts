@@ -32,3 +32,8 @@ export function checkThresholds(data: CoverageMapData, thresholds: Thresholds, p
   if (!perFile) return failuresOf(map.getCoverageSummary(), thresholds, 'global')
   return map.files().flatMap((file) => failuresOf(map.fileCoverageFor(file).toSummary(), thresholds, file))
 }
+
+/** One line per unmet threshold, naming the metric: the same wording in every front end. */
+export function thresholdMessage({ scope, metric, actual, wanted }: ThresholdFailure): string {
+  return `${metric} coverage of ${scope === 'global' ? 'all files' : scope} is ${actual}%, below the ${wanted}% threshold`
+}

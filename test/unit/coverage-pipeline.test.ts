@@ -9,7 +9,7 @@ import { mergeProcessCovs } from '@bcoe/v8-coverage'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { convertScripts } from '../../src/coverage/convert.js'
 import { parseWithAcorn } from '../../src/coverage/parse.js'
-import { CoverageDirReader, normaliseUrl } from '../../src/coverage/read.js'
+import { CoverageDirReader, normaliseUrl } from '../../src/runtimes/node/read-dir.js'
 
 // Real V8 coverage: a tiny CommonJS script run twice (positive, then negative argument).
 const SCRIPT = [

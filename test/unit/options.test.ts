@@ -3,7 +3,7 @@ import { ServerCoverageError } from '../../src/errors.js'
 import { resolveServerOptions, resolveServers } from '../../src/options.js'
 
 const ROOT = '/project'
-const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime'
+const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, sticky, python, flushTimeout'
 
 /** The error `fn` throws, failing when it does not throw a ServerCoverageError. */
 function errorOf(fn: () => unknown): ServerCoverageError {
@@ -27,7 +27,9 @@ describe('resolveServerOptions defaults', () => {
       name: 'server',
       command: 'node server.js',
       app: undefined,
+      appExport: undefined,
       workers: 2,
+      sticky: false,
       url: undefined,
       port: undefined,
       cwd: ROOT,
@@ -40,6 +42,8 @@ describe('resolveServerOptions defaults', () => {
       exclude: undefined,
       runtime: 'node',
       runtimeInferred: true,
+      python: undefined,
+      flushTimeout: 10_000,
     })
   })
 
@@ -112,11 +116,15 @@ describe('resolveServerOptions errors', () => {
     expect(message([{ command: 'x' }, { url: '/' }], true)).toBe(text('servers[1].', 'neither'))
   })
 
-  // `workers` belongs to `app`.
-  test('workers with command', () => {
-    expect(message({ command: 'x', workers: 2 })).toBe(
-      'server-coverage: the `workers` option applies to `app` only; a `command` starts its own workers.',
-    )
+  // `workers`, `appExport` and `sticky` belong to `app`.
+  test('app-only options with command', () => {
+    for (const option of ['workers', 'appExport', 'sticky']) {
+      expect(message({ command: 'x', [option]: option === 'workers' ? 2 : option === 'sticky' ? true : 'app' })).toBe(
+        `server-coverage: the \`${option}\` option applies to \`app\` only; a \`command\` starts its own server.`,
+      )
+    }
+    expect(message({ app: 'a.js', sticky: 'yes' })).toBe('server-coverage: expected the `sticky` option to be a boolean, got `yes` (string).')
+    expect(message({ command: 'x', flushTimeout: 0 })).toBe('server-coverage: expected the `flushTimeout` option to be an integer from 1 to 9007199254740991, got `0` (number).')
   })
 
   // URLs must be http(s) or a path.

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, expect, test } from 'vitest'
-import { parseCoverageFile } from '../../src/coverage/parse-file.js'
+import { parseCoverageFile } from '../../src/runtimes/node/parse-file.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'sc-parse-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))

@@ -67,7 +67,7 @@ describe('startServerCoverage (built package, real server)', () => {
     const baseUrl = session.urls.server!
     expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     const port = Number(new URL(baseUrl).port)
-    expect(log.some((line) => line.includes('(1 process registered)'))).toBe(true)
+    expect(log.some((line) => line.includes('(1 process registered so far)'))).toBe(true)
 
     const bodies: string[] = []
     for (let i = 0; i < 7; i++) bodies.push(await get(`${baseUrl}/hello`))

@@ -22,7 +22,7 @@ export async function findServerConfig(rootDir: string): Promise<FoundConfig | u
 export function missingConfigError(rootDirs: string[]): ServerCoverageError {
   return new ServerCoverageError(
     'INVALID_OPTION',
-    `server-coverage: no server options found in ${rootDirs.join(', ')}. Create a server-coverage.config.js next to your ` +
+    `no server options found in ${rootDirs.join(', ')}. Create a server-coverage.config.js next to your ` +
       "Jest config (`module.exports = { command: 'node server.js', url: '/health' }`) or add a \"serverCoverage\" key to package.json.",
   )
 }

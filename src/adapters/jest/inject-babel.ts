@@ -1,6 +1,6 @@
 import type { CoverageMapData, FileCoverageData, Range } from 'istanbul-lib-coverage'
 import { readFileSync } from 'node:fs'
-import { mergeFileCoverageInto } from '../../coverage/merge-map.js'
+import { addByLocation } from '../../coverage/merge-into.js'
 
 /** What adding server data to a test file's istanbul data did, for the messages. */
 export interface BabelInjection {
@@ -90,10 +90,10 @@ export function injectIstanbul(target: CoverageMapData, serverData: CoverageMapD
     }
     closeEndColumns(server, tests)
     const onTestsMap = emptyLike(tests)
-    const unmatched = mergeFileCoverageInto(onTestsMap, server)
+    const unmatched = addByLocation(onTestsMap, server)
     if (unmatched > 0) injection.unmatched.set(file, unmatched)
     const existing = target[file] as FileCoverageData | undefined
-    if (existing) mergeFileCoverageInto(existing, onTestsMap)
+    if (existing) addByLocation(existing, onTestsMap)
     else target[file] = onTestsMap
     injection.shared.push(file)
     injection.added += 1

@@ -1,4 +1,4 @@
-import type { V8Collected } from '../../session.js'
+import type { V8Coverage } from '../../runtimes/types.js'
 import type { ScriptCov, SourceMapData } from '../../coverage/v8-types.js'
 import type { V8CoverageEntry } from './jest-types.js'
 import { existsSync } from 'node:fs'
@@ -45,7 +45,7 @@ interface Transform {
   reported: string
 }
 
-async function transformFor(scriptCov: ScriptCov, collected: V8Collected, options: V8InjectionOptions): Promise<Transform | 'plain' | undefined> {
+async function transformFor(scriptCov: ScriptCov, collected: V8Coverage, options: V8InjectionOptions): Promise<Transform | 'plain' | undefined> {
   const path = fileURLToPath(scriptCov.url)
   const cached = collected.sourceMaps[scriptCov.url]
   if (cached?.data) {
@@ -94,9 +94,9 @@ async function checkEntry(entry: V8CoverageEntry): Promise<void> {
  * carry Node's own source map; each entry is converted once here as Jest will, and dropped with
  * a reason if that fails, because one bad entry would abort Jest's whole report.
  */
-export async function buildV8Entries(collected: V8Collected, options: V8InjectionOptions): Promise<V8Injection> {
+export async function buildV8Entries(collected: V8Coverage, options: V8InjectionOptions): Promise<V8Injection> {
   const injection: V8Injection = { entries: [], failed: [], shared: [] }
-  for (const [index, scriptCov] of collected.processCov.result.entries()) {
+  for (const [index, scriptCov] of collected.scripts.entries()) {
     if (!scriptCov.url.startsWith('file://')) continue
     const path = fileURLToPath(scriptCov.url)
     try {

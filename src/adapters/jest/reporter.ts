@@ -5,16 +5,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { onProcessExit } from '../../cleanup.js'
+import { reportFilter } from '../../coverage/filter.js'
+import { defaultLog as log, plural, unmatchedMessage } from '../../messages.js'
 import { jestFileFilter } from './filter.js'
 import { injectIstanbul } from './inject-babel.js'
 import { buildV8Entries } from './inject-v8.js'
 import { holder } from './state.js'
+import { addToV8Report } from './v8-report-route.js'
 
-function log(line: string): void {
-  process.stderr.write(`server-coverage: ${line}\n`)
-}
-
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`
 
 /** The private folder for this run's source maps; Jest reads them in its onRunComplete. */
 async function runScratchDir(run: number): Promise<string> {
@@ -23,7 +22,7 @@ async function runScratchDir(run: number): Promise<string> {
     slot.scratchDir = mkdtempSync(join(tmpdir(), 'server-coverage-jest-'))
     const dir = slot.scratchDir
     // Jest 29 skips global teardown with --bail, and watch mode ends with process.exit.
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }))
+    onProcessExit(() => rmSync(dir, { recursive: true, force: true }))
   }
   const dir = join(slot.scratchDir, `run-${run}`)
   // The previous watch run's report is written: its files can go.
@@ -107,30 +106,34 @@ export class ServerCoverageReporter {
     let processes = 0
     let files = 0
     for (const project of state.projects) {
-      const jestAccepts = this.#filterFor(project)
-      // The server's own include/exclude, when given, narrow what Jest's filters let through.
-      const ownGlobs = project.servers.some((server) => server.include !== undefined || server.exclude !== undefined)
-      const filter = ownGlobs ? {} : { filter: jestAccepts }
+      // Jest's own collectCoverageFrom / coveragePathIgnorePatterns: the runner's say in the core's one rule.
+      const runner = this.#filterFor(project)
       if (v8) {
-        const collected = await project.session.collectV8(filter)
-        const accepts = (path: string): boolean => collected.accepts(path) && jestAccepts(path)
-        const injection = await buildV8Entries(collected, { accepts, takenUrls: this.#testUrls, dir })
-        testResult.v8Coverage ??= []
-        testResult.v8Coverage.push(...injection.entries)
-        for (const { path, reason } of injection.failed) log(`could not convert ${path}: ${reason} (left out of the report)`)
-        processes += collected.processes
-        files += injection.entries.length
+        const read = await project.session.read({ filter: runner })
+        processes += read.processes
+        for (const server of read.servers) {
+          const { accepts } = reportFilter(server.scope, runner)
+          if (server.coverage.format === 'istanbul') {
+            // Not V8 (a Python server): through the CoverageReporter seam, see v8-report-route.ts.
+            const data = Object.fromEntries(Object.entries(server.coverage.data).filter(([file]) => accepts(file)))
+            addToV8Report(data)
+            files += Object.keys(data).length
+            continue
+          }
+          const injection = await buildV8Entries(server.coverage, { accepts, takenUrls: this.#testUrls, dir })
+          testResult.v8Coverage ??= []
+          testResult.v8Coverage.push(...injection.entries)
+          for (const { path, reason } of injection.failed) log(`could not convert ${path}: ${reason} (left out of the report)`)
+          files += injection.entries.length
+        }
       } else {
-        const collected = await project.session.collect(filter)
-        const data = Object.fromEntries(Object.entries(collected.data).filter(([file]) => jestAccepts(file)))
+        const collected = await project.session.collect({ filter: runner })
         testResult.coverage ??= {}
-        const injection = injectIstanbul(testResult.coverage, data, this.#testMaps)
+        const injection = injectIstanbul(testResult.coverage, collected.data, this.#testMaps)
         for (const file of injection.keptTestSide) {
           log(`${file} is run by both the tests and the server, and the tests ran it through a transpiler: the maps cannot line up, so only the tests' coverage of it is reported.`)
         }
-        for (const [file, count] of injection.unmatched) {
-          log(`${file} is run by both the tests and the server; ${count} covered server location(s) did not line up with Jest's statement map and were left out rather than counted twice.`)
-        }
+        for (const [file, count] of injection.unmatched) log(unmatchedMessage(file, count, "Jest's statement map of it"))
         processes += collected.processes
         files += injection.added
       }

@@ -1,6 +1,7 @@
 import type { JestGlobalConfig, JestProjectConfig } from './jest-types.js'
 import type { JestProject } from './projects.js'
 import type { JestState, ProjectServers } from './state.js'
+import { defaultLog } from '../../messages.js'
 import { resolveServers } from '../../options.js'
 import { ServerCoverageSession } from '../../session.js'
 import { findServerConfig, missingConfigError } from './config-file.js'
@@ -8,10 +9,11 @@ import { urlVariables } from './env.js'
 import { listProjects } from './projects.js'
 import { holder } from './state.js'
 import { stopState } from './teardown.js'
+import { installV8Route } from './v8-report-route.js'
 
 async function startProject(project: JestProject, options: unknown, coverage: boolean, prefix: string): Promise<ProjectServers> {
   const servers = resolveServers(options, project.rootDir)
-  const log = (line: string): void => void process.stderr.write(`server-coverage: ${prefix}${line}\n`)
+  const log = (line: string): void => defaultLog(prefix + line)
   const session = await ServerCoverageSession.start({ servers, coverage, log })
   return { key: project.key, rootDir: project.rootDir, servers, session, config: project.config }
 }
@@ -53,7 +55,11 @@ export async function globalSetup(globalConfig: JestGlobalConfig, projectConfig:
   }
   if (found.length === 0) throw missingConfigError([...rootDirs])
   // Validate every project's options before starting anything.
-  for (const { project, options } of found) resolveServers(options, project.rootDir)
+  const resolved = found.flatMap(({ project, options }) => resolveServers(options, project.rootDir))
+  if (coverage && globalConfig.coverageProvider === 'v8' && resolved.some((server) => server.runtime !== 'node')) {
+    // Coverage that is not V8 (Python) has no public way into Jest's v8 report: check the seam now.
+    installV8Route(defaultLog)
+  }
 
   const state = holder()
   const fingerprint = JSON.stringify([coverage, found.map(({ project, options }) => [project.rootDir, project.key, options])])

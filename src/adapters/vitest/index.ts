@@ -3,6 +3,7 @@ import type { Plugin } from 'vitest/config'
 import type { ServerOptions } from '../../options.js'
 import type { ProjectState } from './state.js'
 import { fileURLToPath } from 'node:url'
+import { PREFIX } from '../../messages.js'
 import { resolveServers } from '../../options.js'
 import { projectKey, projects } from './state.js'
 
@@ -59,7 +60,7 @@ export function serverCoverage(options: ServerOptions | ServerOptions[]): Plugin
         state.wrappedProvider = Object.entries(PROVIDER_MODULES).find(([, path]) => path === coverage.customProviderModule)?.[0] as 'v8' | 'istanbul'
       } else {
         vitest.logger.warn(
-          `server-coverage: coverage.provider is '${provider}'; only 'v8' and 'istanbul' can include server coverage. ` +
+          `${PREFIX}coverage.provider is '${provider}'; only 'v8' and 'istanbul' can include server coverage. ` +
             'The server will run, but its coverage is not collected.',
         )
       }

@@ -1,9 +1,9 @@
-import type { RuntimeFactory, RuntimeRead, ServerRuntime } from '../types.js'
+import type { Runtime, RuntimeFactory, RuntimeRead } from '../types.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ServerCoverageError } from '../../errors.js'
 import { coveragerc, sourceDirs } from './config.js'
-import { pythonEnv } from './env.js'
+import { UWSGI_STOP_ENV, pythonEnv } from './env.js'
 import { PYTHON_DIR, UWSGI_HOOK, serverKind } from './files.js'
 import { checkMarkers, readMarkers, waitForMarkers } from './markers.js'
 import { checkSamePython, converterPython, filterFiles, runConverter } from './read.js'
@@ -24,9 +24,13 @@ const MARKER_WAIT_MS = 5000
  *   every read returns the server's **cumulative** coverage since it started (not a delta): each
  *   read combines all files afresh, so nothing is counted twice within one read.
  */
-export const createPythonRuntime: RuntimeFactory = async ({ options, dir, log }) => {
+export const createPythonRuntime: RuntimeFactory = async ({ options, dir, log, coverage }) => {
   const command = options.command ?? ''
   const kind = serverKind(command)
+  if (!coverage) {
+    // Coverage off: no hook, but uWSGI must still stop (not reload) on the session's SIGTERM.
+    return { env: kind === 'uwsgi' ? { ...UWSGI_STOP_ENV } : {}, verify: async () => {}, read: async () => ({ coverage: { format: 'istanbul', data: {} }, processes: 0, files: 0 }) }
+  }
   const root = join(dir, 'python')
   const stateDir = join(root, 'state')
   const dataDir = join(root, 'data')
@@ -45,7 +49,7 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, log })
   const env = pythonEnv({ kind, configFile, stateDir, pythonDir: PYTHON_DIR, uwsgiHook: UWSGI_HOOK, baseEnv })
   const override = baseEnv.SERVER_COVERAGE_PYTHON
 
-  const runtime: ServerRuntime = {
+  const runtime: Runtime = {
     env,
     async verify() {
       const ready = (markers: { kind: string }[]): boolean =>
@@ -61,9 +65,10 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, log })
       )
       if (started?.tracer === 'PyTracer') log('Coverage.py runs its slow Python tracer (its C extension did not load for this Python): expect a slower server.')
     },
-    async read(final, accepts): Promise<RuntimeRead> {
+    async read({ final, filter }): Promise<RuntimeRead> {
+      const accepts = filter.accepts
       const started = (await readMarkers(stateDir)).find((marker) => marker.kind === 'started')
-      if (!started) return { data: {}, processes: 0, files: 0 }
+      if (!started) return { coverage: { format: 'istanbul', data: {} }, processes: 0, files: 0 }
       const python = converterPython(started, override)
       const output = await runConverter(python, { configFile, dataDir, combinedFile: paths.combinedFile, cwd: options.cwd })
       checkSamePython(started, output, python)
@@ -82,7 +87,7 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, log })
           `${t.covered}/${t.statements} statements, ${t.covered_branches}/${t.branches} branches in ${t.files} files ` +
           `(${t.decorator_branches} decorator branches, ${t.decorator_covered} covered, left out); cumulative since the server started`,
       )
-      return { data, processes: output.processes, files: Object.keys(data).length }
+      return { coverage: { format: 'istanbul', data }, processes: output.processes, files: Object.keys(data).length }
     },
   }
   return runtime

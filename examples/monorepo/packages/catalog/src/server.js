@@ -1,6 +1,7 @@
 // The catalog service: a 2-worker cluster.
 import cluster from 'node:cluster'
 import http from 'node:http'
+import { formatCents } from '../../shared/src/money.js'
 
 const products = { 1: { id: 1, name: 'kettle', cents: 2500 }, 2: { id: 2, name: 'mug', cents: 800 } }
 
@@ -17,7 +18,7 @@ if (cluster.isPrimary) {
         return res.end()
       }
       res.setHeader('content-type', 'application/json')
-      res.end(JSON.stringify(product))
+      res.end(JSON.stringify({ ...product, price: formatCents(product.cents) }))
     })
     .listen(Number(process.env.PORT), '127.0.0.1')
 }

@@ -1,5 +1,6 @@
 // The orders service: one process.
 import http from 'node:http'
+import { formatCents } from '../../shared/src/money.js'
 
 const orders = []
 
@@ -7,7 +8,7 @@ http
   .createServer((req, res) => {
     if (req.url === '/health') return res.end('ok')
     if (req.method === 'POST' && req.url === '/orders') {
-      const order = { id: orders.length + 1 }
+      const order = { id: orders.length + 1, total: formatCents(1250 * (orders.length + 1)) }
       orders.push(order)
       res.statusCode = 201
       return res.end(JSON.stringify(order))

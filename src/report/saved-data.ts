@@ -65,22 +65,22 @@ export async function loadCoverage(input: string, root: string, mappings: readon
   try {
     info = await stat(file)
   } catch {
-    throw new ServerCoverageError('INVALID_OPTION', `server-coverage: ${input} does not exist. Give a folder written with --data-dir, or a coverage-final.json.`)
+    throw new ServerCoverageError('INVALID_OPTION', `${input} does not exist. Give a folder written with --data-dir, or a coverage-final.json.`)
   }
   if (info.isDirectory()) {
     const names = await readdir(file)
     const name = names.includes(SAVED_NAME) ? SAVED_NAME : names.includes('coverage-final.json') ? 'coverage-final.json' : undefined
-    if (!name) throw new ServerCoverageError('INVALID_OPTION', `server-coverage: ${input} holds neither ${SAVED_NAME} nor coverage-final.json.`)
+    if (!name) throw new ServerCoverageError('INVALID_OPTION', `${input} holds neither ${SAVED_NAME} nor coverage-final.json.`)
     file = join(file, name)
   }
   let parsed: unknown
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'))
   } catch (cause) {
-    throw new ServerCoverageError('INVALID_OPTION', `server-coverage: ${file} is not valid JSON coverage data.`, { cause })
+    throw new ServerCoverageError('INVALID_OPTION', `${file} is not valid JSON coverage data.`, { cause })
   }
   const data = (parsed as SavedData).format === 'server-coverage/v1' ? (parsed as SavedData).data : (parsed as CoverageMapData)
-  if (data === null || typeof data !== 'object') throw new ServerCoverageError('INVALID_OPTION', `server-coverage: ${file} is not istanbul coverage data.`)
+  if (data === null || typeof data !== 'object') throw new ServerCoverageError('INVALID_OPTION', `${file} is not istanbul coverage data.`)
   return absolutise(data, root, mappings)
 }
 

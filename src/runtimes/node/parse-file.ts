@@ -1,4 +1,4 @@
-import type { NodeCoverageFile, ScriptCov } from './v8-types.js'
+import type { NodeCoverageFile, ScriptCov } from '../../coverage/v8-types.js'
 
 const HEAD = '{"result":['
 const ENTRY = '{"scriptId":"'

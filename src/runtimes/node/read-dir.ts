@@ -1,4 +1,4 @@
-import type { NodeCoverageFile, ProcessCov, ScriptCov, SourceMapCacheEntry } from './v8-types.js'
+import type { NodeCoverageFile, ProcessCov, ScriptCov, SourceMapCacheEntry } from '../../coverage/v8-types.js'
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
