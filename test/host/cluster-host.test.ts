@@ -134,11 +134,11 @@ describe('the app host: failures, printed once when started by hand', { timeout:
 
   it('names the port an app took by itself at load time, and the start guard to add', async () => {
     const guardPort = await getPort({ host: '127.0.0.1' })
-    const host = await startHost(fixture('listens-at-load.cjs'), { workers: 3, env: { GUARD_PORT: String(guardPort) } })
+    const host = await startHost(fixture('guards/broken/listens-at-load.cjs'), { workers: 3, env: { GUARD_PORT: String(guardPort) } })
     expect(await host.closed).toEqual({ code: 1, signal: null })
     const stderr = host.stderr()
     expect(occurrences(stderr, 'started listening')).toBe(1)
-    expect(stderr).toContain(`the \`app\` module test/fixtures/apps/listens-at-load.cjs started listening on port ${guardPort} by itself while it was loading`)
+    expect(stderr).toContain(`the \`app\` module test/fixtures/apps/guards/broken/listens-at-load.cjs started listening on port ${guardPort} by itself while it was loading`)
     expect(stderr).toContain('`if (require.main === module) { app.listen(…) }`')
     expect(await probePort(guardPort)).toBe(false) // nothing holds it after the failed start
   })

@@ -57,26 +57,29 @@ describe('launching an app', { timeout: 30_000 }, () => {
   it('finishes before the session\'s SIGKILL when a request outlives gracefulShutdown.timeout', async () => {
     const options = appOptions(fixture('express-app.cjs'), { workers: 2, gracefulShutdown: { timeout: 1200 } })
     const server = await launch(options)
-    const output = new Promise<void>((resolve) => server.child.stderr?.on('data', (chunk: Buffer) => chunk.toString().includes('slow request started') && resolve()))
+    const printed = (text: string): Promise<void> =>
+      new Promise((resolve) => server.child.stderr?.on('data', (chunk: Buffer) => chunk.toString().includes(text) && resolve()))
+    const started = printed('slow request started')
+    const forcedOut = printed('still busy 900 ms after the stop; exiting')
     const hanging = fetch(`${server.baseUrl}/slow?ms=60000`).catch(() => 'reset')
-    await output
+    await started
     launched.pop()
     const stopped = await stopServer(server, options)
     // The host's deadline (900 ms) came first: every process exited by itself, none was SIGKILLed.
     expect(stopped.forced).toEqual([])
     expect(await server.exited).toEqual({ code: 1, signal: null })
     expect(await hanging).toBe('reset')
-    expect(server.output.tail()).toMatch(/still busy 900 ms after the stop; exiting/)
+    await forcedOut
   })
 })
 
 describe('an app that cannot start: one error, with the output tail', { timeout: 30_000 }, () => {
   it('listens by itself at load time: names the port and the guard', async () => {
     const guardPort = await getPort({ host: '127.0.0.1' })
-    const error = await launchError(appOptions(fixture('listens-at-load.cjs'), { env: { GUARD_PORT: String(guardPort) } }))
+    const error = await launchError(appOptions(fixture('guards/broken/listens-at-load.cjs'), { env: { GUARD_PORT: String(guardPort) } }))
     expect(error.code).toBe('APP_INVALID')
     expect(error.message).toMatch(
-      new RegExp(`^server-coverage: the \`app\` module test/fixtures/apps/listens-at-load.cjs started listening on port ${guardPort} by itself while it was loading\\.`),
+      new RegExp(`^server-coverage: the \`app\` module test/fixtures/apps/guards/broken/listens-at-load.cjs started listening on port ${guardPort} by itself while it was loading\\.`),
     )
     expect(error.message).toContain('`if (require.main === module) { app.listen(…) }`')
     expect(occurrences(error.message, 'started listening')).toBe(1)
