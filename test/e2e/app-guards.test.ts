@@ -2,7 +2,7 @@ import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { RunResult } from './harness.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import getPort from 'get-port'
+import getPort, { portNumbers } from 'get-port'
 import { describe, expect, test } from 'vitest'
 import { makeJestProject, runJest } from './jest-harness.js'
 import { REPO, fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runCli, runVitest, statementHits, tempDirs } from './harness.js'
@@ -25,18 +25,24 @@ const REQUESTS = 8
 const WORKERS = 4
 const track = tempDirs()
 
+/**
+ * GUARD_PORT is free, and below Linux's ephemeral range (32768+), where the session's own free
+ * ports (and client sockets) come from: otherwise a server could be given the same port, and
+ * "something listens on the guard's port" would be true for the wrong reason.
+ */
 async function runEnv(): Promise<Record<string, string>> {
-  return { GUARD_PORT: String(await getPort({ host: '127.0.0.1' })), REQUESTS: String(REQUESTS), SC_E2E_MARK: newMark() }
+  const guardPort = await getPort({ host: '127.0.0.1', port: portNumbers(20_000, 30_000) })
+  return { GUARD_PORT: String(guardPort), REQUESTS: String(REQUESTS), SC_E2E_MARK: newMark() }
 }
 
 /** What every runner must show: guards asleep, every worker listening, hits = requests, load lines once per worker. */
 function expectHosted(run: RunResult, dir: string, env: Record<string, string>, coverage: CoverageMapData, runner: 'vitest' | 'jest' | 'cli'): void {
   expect(run.code, run.output).toBe(0)
   expect(run.output).not.toContain('started on port')
-  // 5 processes: the primary and 4 workers (tsx adds a loader thread per worker, which registers too).
+  // Every worker of every app listened before the tests started. (How many processes had
+  // registered by then is the session's count, not asserted here.)
   const ready = run.output.match(/ready at http:\/\/127\.0\.0\.1:\d+ in \d+ ms \(4 of 4 workers listening, \d+ processes registered\)/g) ?? []
   expect(ready, run.output).toHaveLength(APPS.length)
-  expect(ready.filter((line) => line.endsWith(', 5 processes registered)'))).toHaveLength(APPS.length - 1)
   for (const app of APPS) {
     const file = `guards/${app.file}`
     const data = fileCoverage(coverage, dir, file)
