@@ -38,6 +38,22 @@ export interface ServerOptions {
    * configuration.
    */
   attach?: string | true
+  /**
+   * Instead of `command`/`app`: collect from servers started by something else (docker compose,
+   * pm2, another host). Listens at this `host:port` (loopback unless told otherwise) for network
+   * agents: processes started with `NODE_OPTIONS="--require server-coverage/agent"` (or the Python
+   * hook), `SERVER_COVERAGE_CONNECT=<this address>` and `SERVER_COVERAGE_TOKEN`, which send their
+   * coverage over that connection.
+   * @example '127.0.0.1:7171'
+   */
+  agents?: string
+  /** With `agents`: a file whose first line is the agents' token. @default the `SERVER_COVERAGE_TOKEN` environment variable */
+  tokenFile?: string
+  /**
+   * With `agents`: where the servers' paths are in this checkout, by prefix (`{ '/app': '.' }`),
+   * like Coverage.py's `[paths]`. Without it, paths are matched by file content.
+   */
+  pathMap?: Record<string, string>
   /** Number of worker processes for `app`. @default 2 */
   workers?: number
   /**
@@ -94,6 +110,9 @@ export interface ResolvedServerOptions {
   app: string | undefined
   appExport: string | undefined
   attach: string | true | undefined
+  agents: string | undefined
+  tokenFile: string | undefined
+  pathMap: { from: string; to: string }[]
   workers: number
   sticky: boolean
   url: string | undefined
@@ -106,7 +125,8 @@ export interface ResolvedServerOptions {
   stderr: 'pipe' | 'ignore'
   include: string[] | undefined
   exclude: string[] | undefined
-  runtime: 'node' | 'python'
+  /** `network` for an `agents` collector (its agents say what they run). */
+  runtime: 'node' | 'python' | 'network'
   /** Whether `runtime` was inferred from the command rather than given. */
   runtimeInferred: boolean
   python: string | undefined
@@ -124,7 +144,7 @@ export function inferRuntime(command: string | undefined): 'node' | 'python' {
 const KNOWN_KEYS = new Set([
   'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
   'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport', 'sticky',
-  'python', 'flushTimeout', 'attach',
+  'python', 'flushTimeout', 'attach', 'agents', 'tokenFile', 'pathMap',
 ])
 
 function describe(value: unknown): string {
@@ -192,13 +212,15 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   const command = optionalString(options, 'command', prefix)
   const app = optionalString(options, 'app', prefix)
   const attach = options.attach === true ? true : optionalString(options, 'attach', prefix)
-  const given = [command, app, attach].filter((value) => value !== undefined).length
+  const agents = optionalString(options, 'agents', prefix)
+  const given = [command, app, attach, agents].filter((value) => value !== undefined).length
   if (given !== 1) {
     throw new ServerCoverageError(
       'INVALID_OPTION',
       `give exactly one of the \`${prefix}command\` option (a command that starts your server), ` +
-        `the \`${prefix}app\` option (a module exporting a request handler or app) ` +
-        `or the \`${prefix}attach\` option (a running \`server-coverage serve\`), got ${given === 0 ? 'none' : 'more than one'}.`,
+        `the \`${prefix}app\` option (a module exporting a request handler or app), ` +
+        `the \`${prefix}attach\` option (a running \`server-coverage serve\`) ` +
+        `or the \`${prefix}agents\` option (servers started elsewhere), got ${given === 0 ? 'none' : 'more than one'}.`,
     )
   }
   if (attach !== undefined && many) {
@@ -239,6 +261,15 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
       )
     }
   }
+  for (const agentsOnly of ['tokenFile', 'pathMap']) {
+    if (agents === undefined && options[agentsOnly] !== undefined) {
+      throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}${agentsOnly}\` option applies to \`agents\` only.`)
+    }
+  }
+  const pathMap = options.pathMap
+  if (pathMap !== undefined && (pathMap === null || typeof pathMap !== 'object' || Array.isArray(pathMap) || Object.values(pathMap).some((to) => typeof to !== 'string'))) {
+    throw invalid(`${prefix}pathMap`, 'an object of path prefixes (`{ "/app": "." }`)', pathMap)
+  }
   const sticky = options.sticky
   if (sticky !== undefined && typeof sticky !== 'boolean') throw invalid(`${prefix}sticky`, 'a boolean', sticky)
   const runtimeOption = options.runtime === undefined ? undefined : oneOf(options.runtime, `${prefix}runtime`, ['node', 'python'] as const, 'node')
@@ -246,13 +277,16 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
     throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}app\` option hosts Node apps; for a Python server give a \`command\` (e.g. "uwsgi --ini app.ini").`)
   }
   return {
-    runtime: runtimeOption ?? inferRuntime(command),
+    runtime: agents !== undefined ? 'network' : (runtimeOption ?? inferRuntime(command)),
     runtimeInferred: runtimeOption === undefined,
     name: optionalString(options, 'name', prefix) ?? (index === 0 ? 'server' : `server${index + 1}`),
     command,
     app: app === undefined ? undefined : isAbsolute(app) ? app : resolve(cwd, app),
     appExport: optionalString(options, 'appExport', prefix),
     attach,
+    agents,
+    tokenFile: optionalString(options, 'tokenFile', prefix),
+    pathMap: Object.entries((pathMap ?? {}) as Record<string, string>).map(([from, to]) => ({ from, to })),
     workers: optionalInteger(options.workers, `${prefix}workers`, 1, 256) ?? 2,
     sticky: sticky ?? false,
     url,

@@ -13,6 +13,7 @@ import { createDataDir, removeDataDir } from './data-dir.js'
 import { flushMessages, forcedMessage } from './diagnostics.js'
 import { ControlServer } from './launch/control-server.js'
 import { describeServer, launchServer, stopServer } from './launch/launch.js'
+import { ServerCoverageError } from './errors.js'
 import { defaultLog, plural } from './messages.js'
 import { loadRuntime } from './runtimes/index.js'
 
@@ -27,7 +28,8 @@ export interface SessionOptions {
 
 interface RunningServer {
   options: ResolvedServerOptions
-  launched: LaunchedServer
+  /** Undefined for a network collector: those servers were started by something else. */
+  launched: LaunchedServer | undefined
   control: ControlServer
   runtime: Runtime
   stopped: boolean
@@ -76,14 +78,20 @@ export class ServerCoverageSession implements CoverageSession {
     // The index keeps folders unique and inside the data dir whatever the name (`..`, `a b` vs `a_b`).
     const dir = join(this.#dataDir, `${this.#servers.length}-${options.name.replace(/[^\w-]/g, '_')}`)
     await mkdir(dir, { recursive: true, mode: 0o700 })
-    const control = new ControlServer(join(dir, 'control.sock'))
-    await control.listen()
     const label = options.name === 'server' ? '' : `${options.name}: `
     const log = (line: string): void => this.#log(label + line)
+    const socketPath = join(dir, 'control.sock')
+    const runtime = await (await loadRuntime(options.runtime))({ options, dir, socketPath, coverage: this.#coverage, log })
+    const control = new ControlServer(socketPath, runtime.network)
+    await listenControl(control, options)
+    if (runtime.network) {
+      // Servers started by something else: nothing to launch, their agents connect to us.
+      this.#servers.push({ options, launched: undefined, control, runtime, stopped: false })
+      log(`listening for network agents at ${control.socketPath} (their SERVER_COVERAGE_CONNECT; token from ${options.tokenFile ?? 'SERVER_COVERAGE_TOKEN'})`)
+      return
+    }
     let launched: LaunchedServer
-    let runtime: Runtime
     try {
-      runtime = await (await loadRuntime(options.runtime))({ options, dir, socketPath: control.socketPath, coverage: this.#coverage, log })
       if (options.runtimeInferred && options.runtime !== 'node') {
         const name = options.runtime[0]!.toUpperCase() + options.runtime.slice(1)
         log(`"${options.command}" looks like a ${name} server (runtime '${options.runtime}'; set the \`runtime\` option to override)`)
@@ -106,7 +114,7 @@ export class ServerCoverageSession implements CoverageSession {
 
   /** Base URL of each server by name, in start order. */
   get urls(): Record<string, string> {
-    return Object.fromEntries(this.#servers.map((server) => [server.options.name, server.launched.baseUrl]))
+    return Object.fromEntries(this.#servers.flatMap((server) => (server.launched ? [[server.options.name, server.launched.baseUrl]] : [])))
   }
 
   /**
@@ -209,9 +217,14 @@ export class ServerCoverageSession implements CoverageSession {
         .filter((server) => !server.stopped)
         .map(async (server) => {
           server.stopped = true
-          const { forced } = await stopServer(server.launched, server.options)
-          const message = forcedMessage(server.options.name, forced, server.options.gracefulShutdown)
-          if (message) this.#log(message)
+          if (server.launched) {
+            const { forced } = await stopServer(server.launched, server.options)
+            const message = forcedMessage(server.options.name, forced, server.options.gracefulShutdown)
+            if (message) this.#log(message)
+          } else {
+            // Network agents keep their servers running; they reconnect to the next collector.
+            server.control.sayGoodbye()
+          }
           await server.control.close()
         }),
     )
@@ -224,4 +237,16 @@ function readyDetail(launched: LaunchedServer, registered: number): string {
   const workers = (launched as { workers?: { listening: number; total: number } }).workers
   if (workers) return `${workers.listening} of ${workers.total} workers listening, ${plural(registered, 'process')} registered`
   return `${plural(registered, 'process')} registered so far`
+}
+
+/** Listens on the control channel; a network address that is taken is said as such. */
+async function listenControl(control: ControlServer, options: ResolvedServerOptions): Promise<void> {
+  try {
+    await control.listen()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && options.agents !== undefined) {
+      throw new ServerCoverageError('PORT_IN_USE', `the \`agents\` address ${options.agents} is already in use: is another collector (\`serve --agents\`) running? Stop it, or choose another port.`, { cause: error })
+    }
+    throw error
+  }
 }

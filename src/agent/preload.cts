@@ -184,7 +184,10 @@ function connect(path: string): void {
   })
 }
 
-if (socketPath) {
+if (process.env.SERVER_COVERAGE_CONNECT) {
+  // A server we did not start: the network agent (./remote.cts) does everything instead.
+  require('./remote.cjs')
+} else if (socketPath) {
   if (sourcesDir && runsInMemoryCode()) watchScripts()
   if (workerThreads.isMainThread) installSignalHandlers()
   process.on('exit', onExit)

@@ -93,6 +93,8 @@ export class AttachHost {
     if (this.#stopping && message.t !== 'detach') throw new Error('the serve is stopping')
     switch (message.t) {
       case 'attach':
+        // Everything before the attach goes to the others, not to this client.
+        if (this.#session.coverage) await this.#readRound()
         this.#clients.set(socket, new ReadAccumulator())
         return reply({ t: 'attached', urls: this.#session.urls, coverage: this.#session.coverage })
       case 'read': {

@@ -1,7 +1,7 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ReportFilter } from '../coverage/filter.js'
 import type { ScriptCov, SourceMapCacheEntry } from '../coverage/v8-types.js'
-import type { AgentProcess } from '../launch/control-server.js'
+import type { AgentProcess, NetworkOptions } from '../launch/control-server.js'
 import type { ResolvedServerOptions } from '../options.js'
 
 // The one contract every runtime (node, python, the next one) implements. The session wires
@@ -80,6 +80,11 @@ export interface Runtime {
   verify(): Promise<void>
   /** Returns what ran since the previous read (a delta), filtered; never the same data twice. */
   read(request: ReadRequest): Promise<RuntimeRead>
+  /**
+   * When set, the runtime starts no server: its control channel listens on TCP for network agents
+   * (servers started by something else) instead of a private Unix socket.
+   */
+  readonly network?: NetworkOptions
 }
 
 /** Builds a runtime for one server. */

@@ -3,7 +3,7 @@ import { ServerCoverageError } from '../../src/errors.js'
 import { resolveServerOptions, resolveServers } from '../../src/options.js'
 
 const ROOT = '/project'
-const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, sticky, python, flushTimeout, attach'
+const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, sticky, python, flushTimeout, attach, agents, tokenFile, pathMap'
 
 /** The error `fn` throws, failing when it does not throw a ServerCoverageError. */
 function errorOf(fn: () => unknown): ServerCoverageError {
@@ -29,6 +29,9 @@ describe('resolveServerOptions defaults', () => {
       app: undefined,
       appExport: undefined,
       attach: undefined,
+      agents: undefined,
+      tokenFile: undefined,
+      pathMap: [],
       workers: 2,
       sticky: false,
       url: undefined,
@@ -111,13 +114,16 @@ describe('resolveServerOptions errors', () => {
   test('exactly one of command, app and attach', () => {
     const text = (prefix: string, got: string): string =>
       `server-coverage: give exactly one of the \`${prefix}command\` option (a command that starts your server), ` +
-      `the \`${prefix}app\` option (a module exporting a request handler or app) ` +
-      `or the \`${prefix}attach\` option (a running \`server-coverage serve\`), got ${got}.`
+      `the \`${prefix}app\` option (a module exporting a request handler or app), ` +
+      `the \`${prefix}attach\` option (a running \`server-coverage serve\`) ` +
+      `or the \`${prefix}agents\` option (servers started elsewhere), got ${got}.`
     expect(message({})).toBe(text('', 'none'))
     expect(message({ command: 'x', app: 'y.js' })).toBe(text('', 'more than one'))
     expect(message({ command: 'x', attach: true })).toBe(text('', 'more than one'))
     expect(message([{ command: 'x' }, { url: '/' }], true)).toBe(text('servers[1].', 'none'))
     expect(resolveServerOptions({ attach: true }, ROOT).attach).toBe(true)
+    expect(resolveServerOptions({ agents: '127.0.0.1:7171', pathMap: { '/app': '.' } }, ROOT)).toMatchObject({ runtime: 'network', pathMap: [{ from: '/app', to: '.' }] })
+    expect(message({ command: 'x', tokenFile: 't' })).toBe('server-coverage: the `tokenFile` option applies to `agents` only.')
     expect(message([{ command: 'x' }, { attach: '/tmp/s.sock' }], true)).toBe(
       'server-coverage: the `servers[1].attach` option attaches to every server of a running serve: give it alone, not in an array of servers.',
     )

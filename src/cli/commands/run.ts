@@ -5,7 +5,7 @@ import { defaultLog as log } from '../../messages.js'
 import { resolveServers } from '../../options.js'
 import { openSession } from '../../open.js'
 import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputsFromFlags, writeOutputs } from '../outputs.js'
-import { SERVER_FLAGS, SERVER_FLAGS_HELP, serverOptionsFromFlags } from '../server-flags.js'
+import { SERVER_FLAGS, SERVER_FLAGS_HELP, agentsFromFlags, serverOptionsFromFlags } from '../server-flags.js'
 import { parse, stringFlag, UsageError } from '../usage.js'
 
 export const RUN_HELP = `server-coverage run [options] -- <test command...>
@@ -43,15 +43,20 @@ function runTests(command: string[], env: Record<string, string>, onChild: (kill
   })
 }
 
-/** Server options from flags, else from `--config`, else from the project's config file. */
+/**
+ * Server options from flags, else from `--config`, else from the project's config file; an
+ * `--agents` collector is added to them (or is the only entry).
+ */
 export async function serversFromArgs(values: Parameters<typeof serverOptionsFromFlags>[0], root: string): Promise<unknown> {
   const fromFlags = serverOptionsFromFlags(values)
+  const agents = agentsFromFlags(values)
   if (fromFlags !== undefined && values.config) throw new UsageError('give either server flags (--command/--app) or --config, not both')
-  const servers = fromFlags ?? (await loadConfigFile(root, stringFlag(values, 'config')))?.options
-  if (servers === undefined) {
-    throw new UsageError('no server to start: give `--command "<cmd>"` or `--app <module>`, or a server-coverage.config.* file (or --config)')
+  const configured = fromFlags ?? (fromFlags === undefined && (agents === undefined || values.config) ? (await loadConfigFile(root, stringFlag(values, 'config')))?.options : undefined)
+  if (configured === undefined && agents === undefined) {
+    throw new UsageError('no server to start: give `--command "<cmd>"` or `--app <module>`, a server-coverage.config.* file (or --config), or `--agents <host:port>` for servers started elsewhere')
   }
-  return servers
+  const list = configured === undefined ? [] : Array.isArray(configured) ? configured : [configured]
+  return agents === undefined ? configured : [...list, agents]
 }
 
 /**
