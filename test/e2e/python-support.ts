@@ -28,6 +28,17 @@ export function missingPythonTools(tools: ('uwsgi' | 'gunicorn')[]): string[] {
   return missing
 }
 
+/**
+ * Coverage.py's own totals for one read, as the runtime logs them:
+ * `Coverage.py (Python 3.11.2, 5 data files): covered/total statements, covered/total branches in N files (D decorator branches, C covered, left out)`.
+ */
+export function coveragePyTotals(output: string): { covered: number; statements: number; coveredBranches: number; branches: number; decorator: number; decoratorCovered: number } {
+  const match = /Coverage\.py \(Python [\d.]+, \d+ data files?\): (\d+)\/(\d+) statements, (\d+)\/(\d+) branches in \d+ files? \((\d+) decorator branches, (\d+) covered/.exec(output)
+  if (!match) throw new Error(`no Coverage.py totals in the output:\n${output}`)
+  const [covered, statements, coveredBranches, branches, decorator, decoratorCovered] = match.slice(1).map(Number) as [number, number, number, number, number, number]
+  return { covered, statements, coveredBranches, branches, decorator, decoratorCovered }
+}
+
 /** One file as `coverage json` reports it (Coverage.py 6.5): the numbers `coverage report` prints. */
 export interface CoverageReportFile {
   executed_lines: number[]

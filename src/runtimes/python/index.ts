@@ -3,7 +3,6 @@ import type { DataFile } from './data-files.js'
 import type { PythonMarker } from './markers.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { debuglog } from 'node:util'
 import { ServerCoverageError } from '../../errors.js'
 import { plural } from '../../messages.js'
 import { coveragerc, pythonPaths, sourceDirs } from './config.js'
@@ -22,7 +21,6 @@ const MARKER_WAIT_MS = 5000
  * `coverage combine` + `coverage report` on exactly the data we converted.
  */
 const KEEP_DATA_ENV = 'SERVER_COVERAGE_PY_KEEP_DATA'
-const debug = debuglog('server-coverage')
 
 const EMPTY_READ: RuntimeRead = { coverage: { format: 'istanbul', data: {}, counts: 'hits' }, processes: 0, files: 0 }
 
@@ -115,10 +113,11 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
     for (const { file, error } of output.corrupt) sayOnce(file, `skipped an unreadable Coverage.py data file of "${options.name}" (${error}): ${file}`)
     for (const { file, error } of output.skipped) sayOnce(file, `could not convert ${file} (${error}); left out of the report`)
     const data = Object.fromEntries(Object.entries(output.files).filter(([path]) => request.filter.accepts(path)))
+    // Coverage.py's own numbers for this read (what `coverage report` would print for these files).
     const t = output.totals
-    debug(
-      `Coverage.py ${output.coverage} (Python ${output.python}), ${plural(files.length, 'data file')}: ${t.covered}/${t.statements} statements, ` +
-        `${t.covered_branches}/${t.branches} branches in ${plural(t.files, 'file')} (${t.decorator_covered}/${t.decorator_branches} decorator branches left out)`,
+    log(
+      `Coverage.py (Python ${output.python}, ${plural(files.length, 'data file')}): ${t.covered}/${t.statements} statements, ` +
+        `${t.covered_branches}/${t.branches} branches in ${plural(t.files, 'file')} (${t.decorator_branches} decorator branches, ${t.decorator_covered} covered, left out)`,
     )
     // Coverage.py records whether a line ran, not how often: 0/1 counts that combine as "ran in any".
     return { coverage: { format: 'istanbul', data, counts: 'hits' }, processes: new Set(files.map((file: DataFile) => file.process)).size, files: files.length }
