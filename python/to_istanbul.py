@@ -169,16 +169,22 @@ def convert_file(path, source, facts):
     return data, (decorator_total, decorator_covered)
 
 
+def _get(analysis, name):
+    """An ``Analysis`` member: a method in Coverage.py 6.5, some became attributes in 7.x."""
+    value = getattr(analysis, name)
+    return value() if callable(value) else value
+
+
 def analysis_facts(analysis):
     """What ``convert_file`` needs from a Coverage.py ``Analysis``."""
     statements = set(analysis.statements)
     facts = {'statements': statements, 'executed': set(analysis.executed) & statements}
-    if analysis.has_arcs():
+    if _get(analysis, 'has_arcs'):
         facts.update(
             exit_counts=dict(analysis.exit_counts),
-            possible=set(analysis.arc_possibilities()),
-            executed_arcs=set(analysis.arcs_executed()),
-            missing={line: list(targets) for line, targets in analysis.missing_branch_arcs().items()},
+            possible=set(_get(analysis, 'arc_possibilities')),
+            executed_arcs=set(_get(analysis, 'arcs_executed')),
+            missing={line: list(targets) for line, targets in _get(analysis, 'missing_branch_arcs').items()},
         )
     return facts
 
