@@ -57,12 +57,6 @@ export interface ServerOptions {
   /** Number of worker processes for `app`. @default 2 */
   workers?: number
   /**
-   * For `app`: send every request of one client (one TCP connection's address and port of the
-   * tests' HTTP agent, see the README) to the same worker, for apps that keep state in memory.
-   * Simpler: `workers: 1`. @default false
-   */
-  sticky?: boolean
-  /**
    * Readiness probe: an HTTP URL that must answer 2xx/3xx. `{port}` is replaced by the port. A path
    * (`/health`) is resolved against `http://127.0.0.1:{port}`. @default a TCP connect to the port
    */
@@ -114,7 +108,6 @@ export interface ResolvedServerOptions {
   tokenFile: string | undefined
   pathMap: { from: string; to: string }[]
   workers: number
-  sticky: boolean
   url: string | undefined
   port: number | undefined
   cwd: string
@@ -143,9 +136,16 @@ export function inferRuntime(command: string | undefined): 'node' | 'python' {
 
 const KNOWN_KEYS = new Set([
   'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
-  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport', 'sticky',
+  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport',
   'python', 'flushTimeout', 'attach', 'agents', 'tokenFile', 'pathMap',
 ])
+
+/** What to do instead, for options people look for that we do not have. */
+const HINTS: Record<string, string> = {
+  sticky:
+    'There is no sticky mode: test clients such as supertest open a connection per request, and sticking by address sends all of them to one worker; for an app that keeps state in memory between requests, set `workers: 1`.',
+  reuseExistingServer: 'To test against a server that is already running, start it with `server-coverage serve` and use the `attach` option (or SERVER_COVERAGE_ATTACH).',
+}
 
 function describe(value: unknown): string {
   if (value === null) return '`null`'
@@ -203,12 +203,14 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   const options = input as Record<string, unknown>
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
+      const hint = HINTS[key] ? ` ${HINTS[key]}` : ''
       throw new ServerCoverageError(
         'INVALID_OPTION',
-        `unknown option \`${prefix}${key}\`. Known options: ${[...KNOWN_KEYS].join(', ')}.`,
+        `unknown option \`${prefix}${key}\`.${hint} Known options: ${[...KNOWN_KEYS].join(', ')}.`,
       )
     }
   }
+
   const command = optionalString(options, 'command', prefix)
   const app = optionalString(options, 'app', prefix)
   const attach = options.attach === true ? true : optionalString(options, 'attach', prefix)
@@ -253,7 +255,7 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
         `write {port} in the URL, give a path such as "/health", or set \`port: ${urlPort}\`.`,
     )
   }
-  for (const appOnly of ['workers', 'appExport', 'sticky']) {
+  for (const appOnly of ['workers', 'appExport']) {
     if (command !== undefined && options[appOnly] !== undefined) {
       throw new ServerCoverageError(
         'INVALID_OPTION',
@@ -270,8 +272,6 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   if (pathMap !== undefined && (pathMap === null || typeof pathMap !== 'object' || Array.isArray(pathMap) || Object.values(pathMap).some((to) => typeof to !== 'string'))) {
     throw invalid(`${prefix}pathMap`, 'an object of path prefixes (`{ "/app": "." }`)', pathMap)
   }
-  const sticky = options.sticky
-  if (sticky !== undefined && typeof sticky !== 'boolean') throw invalid(`${prefix}sticky`, 'a boolean', sticky)
   const runtimeOption = options.runtime === undefined ? undefined : oneOf(options.runtime, `${prefix}runtime`, ['node', 'python'] as const, 'node')
   if (runtimeOption === 'python' && app !== undefined) {
     throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}app\` option hosts Node apps; for a Python server give a \`command\` (e.g. "uwsgi --ini app.ini").`)
@@ -288,7 +288,6 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
     tokenFile: optionalString(options, 'tokenFile', prefix),
     pathMap: Object.entries((pathMap ?? {}) as Record<string, string>).map(([from, to]) => ({ from, to })),
     workers: optionalInteger(options.workers, `${prefix}workers`, 1, 256) ?? 2,
-    sticky: sticky ?? false,
     url,
     port,
     cwd,

@@ -104,6 +104,8 @@ export class ServerCoverageSession implements CoverageSession {
     }
     this.#servers.push({ options, launched, control, runtime, stopped: false })
     if (this.#coverage) await runtime.verify()
+    // The app host's primary and every worker register; a worker can listen before its agent has.
+    if (launched.workers) await control.waitForRegistrations(launched.workers.total + 1, 2000)
     log(`ready at ${launched.baseUrl} in ${launched.readyMs} ms (${readyDetail(launched, control.live.length)})`)
   }
 
@@ -187,7 +189,13 @@ export class ServerCoverageSession implements CoverageSession {
       await this.#stopAll()
       return undefined
     }
-    return convertRead(await this.stopAndRead(options), options, startedAt, this.#log)
+    // Convert before the data goes: the agent's saved copies of in-memory code (tsx) live there.
+    const read = await this.stopAndRead({ ...options, keepData: true })
+    try {
+      return await convertRead(read, options, startedAt, this.#log)
+    } finally {
+      await removeDataDir(this.#dataDir)
+    }
   }
 
   /**
@@ -195,13 +203,14 @@ export class ServerCoverageSession implements CoverageSession {
    * signalled, then the servers stop, then what ran since the previous read (shutdown code
    * included) is read. For a `serve`, which sums reads for its clients.
    */
-  async stopAndRead(options: ReadOptions = {}): Promise<SessionRead> {
+  async stopAndRead(options: ReadOptions & { keepData?: boolean } = {}): Promise<SessionRead> {
     const unanswered = this.#coverage ? await this.#flushAll() : 0
     await this.#stopAll(false)
     try {
       return this.#coverage ? await this.#readAll(options, unanswered) : { servers: [], processes: 0, files: 0, unanswered: 0 }
     } finally {
-      await removeDataDir(this.#dataDir)
+      // The raw read names folders of saved sources (tsx): a caller converting it later keeps them until done.
+      if (!options.keepData) await removeDataDir(this.#dataDir)
     }
   }
 
@@ -234,7 +243,7 @@ export class ServerCoverageSession implements CoverageSession {
 
 /** `4 of 4 workers listening, 5 processes registered` (app) or `3 processes registered so far`. */
 function readyDetail(launched: LaunchedServer, registered: number): string {
-  const workers = (launched as { workers?: { listening: number; total: number } }).workers
+  const workers = launched.workers
   if (workers) return `${workers.listening} of ${workers.total} workers listening, ${plural(registered, 'process')} registered`
   return `${plural(registered, 'process')} registered so far`
 }

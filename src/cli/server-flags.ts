@@ -8,7 +8,6 @@ export const SERVER_FLAGS = {
   app: { type: 'string' },
   'app-export': { type: 'string' },
   workers: { type: 'string' },
-  sticky: { type: 'boolean' },
   url: { type: 'string' },
   port: { type: 'string' },
   cwd: { type: 'string' },
@@ -34,7 +33,6 @@ export const SERVER_FLAGS_HELP = `Server options (or --config):
   --app <module>                  a module exporting an http handler / Express / Koa / Fastify app, hosted by our cluster
   --app-export <name>             the export of --app to serve (default: the default export, app or handler)
   --workers <n>                   workers for --app (default 2)
-  --sticky                        for --app: keep each client on one worker (see the README)
   --url <url|/path>               readiness probe, must answer 2xx/3xx (default: TCP connect)
   --port <n>                      port (default: a free one), passed as PORT
   --cwd <dir>                     working directory of the server
@@ -120,7 +118,6 @@ export function serverOptionsFromFlags(values: ParsedValues): ServerOptions | un
     app: get('app'),
     appExport: get('app-export'),
     workers: integer('workers', get('workers')),
-    sticky: values.sticky === true ? true : undefined,
     url: get('url'),
     port: integer('port', get('port')),
     cwd: get('cwd'),

@@ -66,6 +66,7 @@ export class ControlServer {
   readonly #peers = new Set<Peer>()
   readonly #all: AgentProcess[] = []
   readonly #server = createServer((socket) => this.#accept(socket))
+  readonly #onRegister = new Set<() => void>()
   readonly #pendingFlushes = new Map<number, Map<Peer, (error?: string, at?: number) => void>>()
   #nextFlushId = 1
 
@@ -99,6 +100,21 @@ export class ControlServer {
   /** Every process that ever registered, live or gone. */
   get processes(): readonly AgentProcess[] {
     return this.#all
+  }
+
+  /** Resolves once `count` processes are connected, or after `timeoutMs` (never rejects). */
+  waitForRegistrations(count: number, timeoutMs: number): Promise<void> {
+    if (this.#peers.size >= count) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#onRegister.delete(check)
+        resolve()
+      }
+      const check = (): void => void (this.#peers.size >= count && done())
+      const timer = setTimeout(done, timeoutMs)
+      this.#onRegister.add(check)
+    })
   }
 
   /** Processes whose control connection is still open. */
@@ -173,6 +189,7 @@ export class ControlServer {
       this.#peers.add(peer)
       this.#all.push(peer.info)
       peer.socket.write('{"t":"welcome"}\n')
+      for (const listener of [...this.#onRegister]) listener()
       if (this.#network) {
         const host = typeof (message as { host?: unknown }).host === 'string' ? ` on ${(message as { host: string }).host}` : ''
         this.#network.log(`network agent of process ${peer.info.pid} (${peer.info.argv.join(' ')})${host} from ${peer.remote} registered (${this.#peers.size} connected)`)

@@ -63,14 +63,6 @@ export function describeServer(options: ResolvedServerOptions): string {
  */
 export async function launchServer(options: ResolvedServerOptions, launchEnv: LaunchEnvironment): Promise<LaunchedServer> {
   const label = describeServer(options)
-  if (options.app && options.sticky) {
-    // Per-connection stickiness does nothing for test clients that open a connection per request
-    // (supertest), and per-address stickiness sends all test traffic to one worker: `workers: 1`.
-    throw new ServerCoverageError(
-      'INVALID_OPTION',
-      'the `sticky` option is not supported: for an app that keeps state in memory between requests, set `workers: 1`.',
-    )
-  }
   let port = options.port
   if (port !== undefined) {
     if (await probePort(port)) {

@@ -105,9 +105,4 @@ describe('an app that cannot start: one error, with the output tail', { timeout:
     expect(error.message).toContain('(tried export makeApp, export default.makeApp; its exports: createApp, default)')
   })
 
-  it('`sticky` is refused with the advice that works', async () => {
-    const error = await launchError(appOptions(fixture('express-app.cjs'), { sticky: true }))
-    expect(error.code).toBe('INVALID_OPTION')
-    expect(error.message).toContain('set `workers: 1`')
-  })
 })

@@ -3,7 +3,7 @@ import { ServerCoverageError } from '../../src/errors.js'
 import { resolveServerOptions, resolveServers } from '../../src/options.js'
 
 const ROOT = '/project'
-const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, sticky, python, flushTimeout, attach, agents, tokenFile, pathMap'
+const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, python, flushTimeout, attach, agents, tokenFile, pathMap'
 
 /** The error `fn` throws, failing when it does not throw a ServerCoverageError. */
 function errorOf(fn: () => unknown): ServerCoverageError {
@@ -33,7 +33,6 @@ describe('resolveServerOptions defaults', () => {
       tokenFile: undefined,
       pathMap: [],
       workers: 2,
-      sticky: false,
       url: undefined,
       port: undefined,
       cwd: ROOT,
@@ -129,14 +128,18 @@ describe('resolveServerOptions errors', () => {
     )
   })
 
-  // `workers`, `appExport` and `sticky` belong to `app`.
+  // Options people look for that we do not have say what to do instead.
+  test('sticky is refused with the advice that works', () => {
+    expect(message({ app: 'a.js', sticky: true })).toContain('for an app that keeps state in memory between requests, set `workers: 1`.')
+  })
+
+  // `workers` and `appExport` belong to `app`.
   test('app-only options with command', () => {
-    for (const option of ['workers', 'appExport', 'sticky']) {
-      expect(message({ command: 'x', [option]: option === 'workers' ? 2 : option === 'sticky' ? true : 'app' })).toBe(
+    for (const option of ['workers', 'appExport']) {
+      expect(message({ command: 'x', [option]: option === 'workers' ? 2 : 'app' })).toBe(
         `server-coverage: the \`${option}\` option applies to \`app\` only; a \`command\` starts its own server.`,
       )
     }
-    expect(message({ app: 'a.js', sticky: 'yes' })).toBe('server-coverage: expected the `sticky` option to be a boolean, got `yes` (string).')
     expect(message({ command: 'x', flushTimeout: 0 })).toBe('server-coverage: expected the `flushTimeout` option to be an integer from 1 to 9007199254740991, got `0` (number).')
   })
 
