@@ -13,7 +13,7 @@ import { createDataDir, removeDataDir } from './data-dir.js'
 import { flushMessages, forcedMessage } from './diagnostics.js'
 import { ControlServer } from './launch/control-server.js'
 import { describeServer, launchServer, stopServer } from './launch/launch.js'
-import { ServerCoverageError } from './errors.js'
+import { ServerCoverageError, formatOutputTail } from './errors.js'
 import { defaultLog, plural } from './messages.js'
 import { loadRuntime } from './runtimes/index.js'
 
@@ -103,7 +103,15 @@ export class ServerCoverageSession implements CoverageSession {
       throw error
     }
     this.#servers.push({ options, launched, control, runtime, stopped: false })
-    if (this.#coverage) await runtime.verify()
+    if (this.#coverage) {
+      try {
+        await runtime.verify()
+      } catch (error) {
+        // Like every start failure, it ends with what the server printed.
+        if (error instanceof ServerCoverageError) error.message += formatOutputTail(launched.output.tail())
+        throw error
+      }
+    }
     // The app host's primary and every worker register; a worker can listen before its agent has.
     if (launched.workers) await control.waitForRegistrations(launched.workers.total + 1, 2000)
     log(`ready at ${launched.baseUrl} in ${launched.readyMs} ms (${readyDetail(launched, control.live.length)})`)
