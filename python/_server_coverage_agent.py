@@ -1,7 +1,8 @@
 """The part of server-coverage that runs inside every Python server process.
 
 Loaded by ``uwsgi_hook.py`` (uWSGI's ``shared-import``, in the master before the app is imported)
-or by ``sitecustomize.py`` (plain Python and gunicorn). It imitates the Node agent
+or by ``sitecustomize.py`` (every other Python server: gunicorn, uvicorn, hypercorn, Django, plain
+Python, and every Python process they start). It imitates the Node agent
 (``src/agent/preload.cts``):
 
 1. starts Coverage.py once, early, in the first process, so the app's import-time lines are traced
@@ -9,7 +10,8 @@ or by ``sitecustomize.py`` (plain Python and gunicorn). It imitates the Node age
 2. in every worker, registers with the collector over the control socket
    (``SERVER_COVERAGE_SOCKET``) and answers ``flush`` with a save and an acknowledgement;
 3. saves periodically, so a worker killed inside a request loses at most one interval;
-4. saves at exit (never combines: combining in workers races on SQLite, see ../shared python.md);
+4. saves at exit (never combines: combining in workers races on SQLite, see ../shared python.md),
+   when a ``multiprocessing`` child's work ends, and before a default stop signal kills the process;
 5. if the socket closes after ``welcome`` without ``bye``, the test runner died: stop the server.
 
 Every save is a *rotation*: what the process ran since its previous save goes into a data file of
@@ -52,6 +54,8 @@ STATE_DIR = os.environ.get('SERVER_COVERAGE_PY_STATE')
 READY_DIR = os.environ.get('SERVER_COVERAGE_PY_READY')
 SAVE_INTERVAL_S = float(os.environ.get('SERVER_COVERAGE_PY_SAVE_INTERVAL') or 5)
 ORPHAN_EXIT_S = 5.0
+# How long an exit path waits for a save in progress in another thread.
+EXIT_SAVE_TIMEOUT_S = 10.0
 # What rotating needs from Coverage.py's CoverageData (5.0 to 7.x have them).
 DATA_INTERNALS = ('_reset', '_choose_filename', '_has_arcs', '_has_lines', '_pid', '_lock')
 
@@ -157,14 +161,20 @@ def _rotate():
     return None
 
 
-def save():
+def save(timeout=-1):
     """Rotates this process's data (see the module doc). Returns an error string or None."""
     if _cov is None:
         return 'coverage is not running in this process'
     if _control_pid != os.getpid():
         return None  # not a registered process (the uWSGI master): it never saves
-    with _save_lock:
+    # A bounded wait on the exit paths: a stop signal may arrive in the thread that holds the lock
+    # (the main thread, inside before_fork).
+    if not _save_lock.acquire(timeout=timeout):
+        return 'a save in progress did not finish within %s s' % timeout
+    try:
         return _rotate()
+    finally:
+        _save_lock.release()
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
@@ -184,9 +194,77 @@ def final_save():
         _cov.stop()
     except Exception:
         pass
-    save()
+    save(timeout=EXIT_SAVE_TIMEOUT_S)
     # Tells the collector this process saved on its way out (a process without it was killed).
     write_marker('exited')
+
+
+def save_and_die(signum, frame):
+    """A handler for a stop signal the process left at its default: save, then die of it, as it would have.
+
+    Nothing of the app runs after the signal (no ``finally``, no ``atexit``), exactly as without
+    us: only our save is added. (Coverage.py's own ``sigterm = true`` did not save in 6.5 when
+    threads ran, coveragepy#1599, fixed in 7.2.3; this path does not use it.)
+    """
+    final_save()
+    signal.signal(signum, signal.SIG_DFL)
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
+    except (OSError, ValueError):
+        pass
+    os.kill(os.getpid(), signum)
+
+
+def _stop_orphaned_uvicorn_supervisor(process, code):
+    """A uvicorn worker that could not load the app: stop the supervisor that would wait for it forever.
+
+    uvicorn's ``--workers`` supervisor (``supervisors/multiprocess.py`` before 0.30) never looks at
+    its workers again once started: when none of them can import the app, it keeps the socket open
+    and nothing answers. Only for that case (the worker's config never loaded): its parent gets a
+    SIGTERM, the stop it handles, so the server ends with uvicorn's own error on its output.
+    """
+    target = getattr(process, '_target', None)
+    config = (getattr(process, '_kwargs', None) or {}).get('config')
+    if not code or getattr(target, '__module__', '') not in ('uvicorn.subprocess', 'uvicorn._subprocess'):
+        return
+    if getattr(config, 'loaded', True) is not False:
+        return
+    sys.stderr.write('server-coverage: a uvicorn worker could not load the app (exit code %s); its supervisor (pid %d) '
+                     'would wait for it forever, so it is stopped\n' % (code, os.getppid()))
+    sys.stderr.flush()
+    try:
+        os.kill(os.getppid(), signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def patch_multiprocessing():
+    """Saves when a ``multiprocessing`` child's work ends.
+
+    A forked child (the default start method on Linux: hypercorn's workers) leaves through
+    ``os._exit`` right after ``BaseProcess._bootstrap`` returns, so neither ``atexit`` nor any exit
+    hook runs: without this its data would be lost. (A spawned child, uvicorn's workers, exits
+    through ``sys.exit`` and saves again at ``atexit``: a second save finds nothing new.)
+    """
+    try:
+        from multiprocessing import process
+    except Exception:
+        return
+    original = process.BaseProcess._bootstrap
+    if getattr(original, '_server_coverage', False):
+        return
+
+    def _bootstrap(self, *args, **kwargs):
+        code = 1
+        try:
+            code = original(self, *args, **kwargs)
+            return code
+        finally:
+            final_save()
+            _stop_orphaned_uvicorn_supervisor(self, code)
+
+    _bootstrap._server_coverage = True
+    process.BaseProcess._bootstrap = _bootstrap
 
 
 def before_fork():
@@ -244,7 +322,16 @@ def _send(sock, message):
     sock.sendall((json.dumps(message) + '\n').encode())
 
 
-def _control_loop(pid):
+def _process_argv():
+    """How the collector names this process in messages (like the Node agent's script and first argument)."""
+    if sys.argv[:1] != ['-c']:
+        return sys.argv[:2]
+    # A spawned multiprocessing child (uvicorn's workers) starts as `python -c … --multiprocessing-fork`.
+    program = os.path.basename(sys.executable)
+    return [program, 'multiprocessing worker' if '--multiprocessing-fork' in sys.argv else '-c']
+
+
+def _control_loop(pid, argv):
     # This thread is ours, not the app's: never trace it, and leave stop signals to the main thread
     # (a handler that exits must not run here, mid-save).
     sys.settrace(None)
@@ -252,7 +339,7 @@ def _control_loop(pid):
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(SOCKET_PATH)
-        _send(sock, {'t': 'hello', 'pid': pid, 'ppid': os.getppid(), 'threadId': 0, 'argv': sys.argv[:2]})
+        _send(sock, {'t': 'hello', 'pid': pid, 'ppid': os.getppid(), 'threadId': 0, 'argv': argv})
     except OSError:
         return  # no collector (stale env): stay out of the way
     sock.settimeout(SAVE_INTERVAL_S)
@@ -324,7 +411,8 @@ def connect():
     if _cov is None or not SOCKET_PATH or _control_pid == os.getpid():
         return
     _control_pid = os.getpid()
-    thread = threading.Thread(target=_control_loop, args=(os.getpid(),), name='server-coverage', daemon=True)
+    # (argv now: a spawned child replaces sys.argv with its parent's soon after.)
+    thread = threading.Thread(target=_control_loop, args=(os.getpid(), _process_argv()), name='server-coverage', daemon=True)
     thread.start()
 
 

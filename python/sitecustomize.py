@@ -1,20 +1,26 @@
-"""server-coverage's ``sitecustomize`` for plain Python servers and gunicorn.
+"""server-coverage's ``sitecustomize`` for every Python server that is not uWSGI.
 
 Put first on ``PYTHONPATH`` by the collector, so Python imports it at startup, before the app:
-Coverage.py starts in the first process (import-time lines traced) and forked workers (gunicorn,
-multiprocessing) inherit the tracer; ``os.register_at_fork`` makes the parent save before each
-fork and registers each child with the collector. SIGTERM/SIGHUP would kill a plain Python process without running ``atexit`` (no data
-saved): they raise ``SystemExit`` instead unless the app installs handlers of its own (gunicorn
-does, and exits through ``sys.exit``). Any ``sitecustomize`` this one shadows (Debian ships one)
-is run afterwards.
+Coverage.py starts in the first process (import-time lines traced), and every process started
+from it runs this file too:
+
+- forked workers (gunicorn, hypercorn, ``multiprocessing`` with fork) inherit the tracer;
+  ``os.register_at_fork`` makes the parent save before each fork and registers each child with the
+  collector;
+- spawned workers (uvicorn ``--workers``: ``multiprocessing`` with spawn) and other child
+  interpreters (Django's autoreloader runs the server in ``python manage.py …`` again) are new
+  interpreters: they inherit ``PYTHONPATH`` through the environment, so they import this file and
+  start on their own;
+- a ``multiprocessing`` child saves when its work ends (a forked one leaves through ``os._exit``).
+
+SIGTERM/SIGHUP left at their default would kill a process without any exit hook: we save first,
+then let the signal kill it as before (a server that handles them, as gunicorn, uvicorn and
+hypercorn's parent do, keeps its own handling). Any ``sitecustomize`` this one shadows (Debian
+ships one) is run afterwards.
 """
 import os
 import signal
 import sys
-
-
-def _exit_on(signum, frame):
-    sys.exit(128 + signum)
 
 
 def _install():
@@ -28,7 +34,8 @@ def _install():
         return
     for signum in (signal.SIGTERM, signal.SIGHUP):
         if signal.getsignal(signum) == signal.SIG_DFL:
-            signal.signal(signum, _exit_on)
+            signal.signal(signum, agent.save_and_die)
+    agent.patch_multiprocessing()
     agent.connect()
     # The parent saves before forking, so a child starts with nothing it did not run itself.
     os.register_at_fork(before=agent.before_fork, after_in_parent=agent.after_fork_in_parent,

@@ -126,7 +126,12 @@ export interface ResolvedServerOptions {
   flushTimeout: number
 }
 
-const PYTHON_COMMANDS = /^(?:.*\/)?(?:uwsgi|gunicorn|python[\d.]*|flask|coverage)$/
+/**
+ * Programs that run a Python server: WSGI/ASGI servers (`gunicorn -k uvicorn.workers.UvicornWorker`
+ * is gunicorn), any Python (`python3 -m uvicorn`, `python manage.py runserver`), Django's
+ * `django-admin` and an executable `./manage.py`, Flask's CLI and `coverage run`.
+ */
+const PYTHON_COMMANDS = /^(?:.*\/)?(?:uwsgi|gunicorn|uvicorn|hypercorn|python[\d.]*|flask|coverage|django-admin(?:\.py)?|manage\.py)$/
 
 /** Infers the runtime from the command's program (after any `VAR=value` prefixes). */
 export function inferRuntime(command: string | undefined): 'node' | 'python' {

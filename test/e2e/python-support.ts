@@ -1,6 +1,6 @@
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { isAbsolute, join } from 'node:path'
 
@@ -17,13 +17,19 @@ function has(command: string, args: string[]): boolean {
 }
 
 /** What the Python suites need that is missing on this machine (empty when they can run). */
-export function missingPythonTools(tools: ('uwsgi' | 'gunicorn')[]): string[] {
+export function missingPythonTools(tools: ('uwsgi' | 'gunicorn' | 'asgi' | 'django')[]): string[] {
   const missing: string[] = []
   if (!has(PYTHON, ['-c', 'import coverage, flask, asgiref'])) missing.push('python3-coverage/python3-flask/python3-asgiref (Debian /usr/bin/python3 with coverage, flask, asgiref)')
   if (tools.includes('uwsgi') && !has('uwsgi', ['--plugin', 'python3', '--version'])) missing.push('uwsgi + uwsgi-plugin-python3')
   if (tools.includes('gunicorn') && !has('gunicorn', ['--version'])) missing.push('gunicorn')
+  if (tools.includes('asgi') && !has(PYTHON, ['-c', 'import fastapi, uvicorn, hypercorn'])) missing.push('python3-fastapi/python3-uvicorn/python3-hypercorn')
+  if (tools.includes('asgi') && !has('hypercorn', ['--help'])) missing.push('hypercorn (the script of python3-hypercorn)')
+  if (tools.includes('django') && !has(PYTHON, ['-c', 'import django'])) missing.push('python3-django')
   if (missing.length > 0) {
-    console.warn(`skipping a Python suite: not installed: ${missing.join(', ')} (apt-get install -y uwsgi uwsgi-plugin-python3 python3-flask python3-coverage python3-asgiref gunicorn)`)
+    console.warn(
+      `skipping a Python suite: not installed: ${missing.join(', ')} ` +
+        '(apt-get install -y uwsgi uwsgi-plugin-python3 python3-flask python3-coverage python3-asgiref gunicorn python3-fastapi python3-uvicorn python3-hypercorn python3-django)',
+    )
   }
   return missing
 }
@@ -51,14 +57,43 @@ export interface CoverageReportFile {
  * run with `cwd` as the working folder: the reference our numbers must equal. Keys are absolute.
  */
 export function coverageReport(dataDir: string, cwd: string): Record<string, CoverageReportFile> {
-  const rc = join(mkdtempSync(join(tmpdir(), 'sc-report-')), 'coveragerc')
-  writeFileSync(rc, `[run]\nbranch = True\ndata_file = ${join(dataDir, '.coverage')}\n`)
   if (!readdirSync(dataDir).some((name) => name.startsWith('.coverage.'))) throw new Error(`no data files in ${dataDir}`)
-  const env = { ...process.env, PYTHONPATH: '' }
-  execFileSync(PYTHON, ['-m', 'coverage', 'combine', '--keep', `--rcfile=${rc}`], { cwd, env, stdio: 'pipe' })
-  const json = execFileSync(PYTHON, ['-m', 'coverage', 'json', `--rcfile=${rc}`, '-o', '-'], { cwd, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
-  const files = (JSON.parse(json) as { files: Record<string, CoverageReportFile> }).files
-  return Object.fromEntries(Object.entries(files).map(([path, file]) => [isAbsolute(path) ? path : join(cwd, path), file]))
+  const rcDir = mkdtempSync(join(tmpdir(), 'sc-report-'))
+  try {
+    const rc = join(rcDir, 'coveragerc')
+    writeFileSync(rc, `[run]\nbranch = True\ndata_file = ${join(dataDir, '.coverage')}\n`)
+    const env = { ...process.env, PYTHONPATH: '' }
+    execFileSync(PYTHON, ['-m', 'coverage', 'combine', '--keep', `--rcfile=${rc}`], { cwd, env, stdio: 'pipe' })
+    const json = execFileSync(PYTHON, ['-m', 'coverage', 'json', `--rcfile=${rc}`, '-o', '-'], { cwd, env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+    const files = (JSON.parse(json) as { files: Record<string, CoverageReportFile> }).files
+    return Object.fromEntries(Object.entries(files).map(([path, file]) => [isAbsolute(path) ? path : join(cwd, path), file]))
+  } finally {
+    rmSync(rcDir, { recursive: true, force: true })
+  }
+}
+
+/**
+ * `coverage report` on the data of each process apart: the kept files grouped by the pid in their
+ * name (`.coverage.<host>.<pid>.<start ns>.<sequence>`, python/_server_coverage_agent.py).
+ */
+export function coverageReportByProcess(dataDir: string, cwd: string): Map<number, Record<string, CoverageReportFile>> {
+  const byPid = new Map<number, string[]>()
+  for (const name of readdirSync(dataDir)) {
+    const pid = Number(name.split('.').at(-3))
+    if (!name.startsWith('.coverage.') || !Number.isInteger(pid)) continue
+    byPid.set(pid, [...(byPid.get(pid) ?? []), name])
+  }
+  const reports = new Map<number, Record<string, CoverageReportFile>>()
+  for (const [pid, names] of byPid) {
+    const dir = mkdtempSync(join(tmpdir(), `sc-process-${pid}-`))
+    try {
+      for (const name of names) copyFileSync(join(dataDir, name), join(dir, name))
+      reports.set(pid, coverageReport(dir, cwd))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  return reports
 }
 
 /** The same numbers from our istanbul data of one file. */
@@ -91,7 +126,9 @@ export function expectSameAsCoverageReport(
   report: Record<string, CoverageReportFile>,
   decorators: Record<string, { total: number; covered: number }>,
 ): void {
-  const python = Object.keys(ours).filter((path) => path.endsWith('.py')).sort()
+  // Every file but the runner's own JavaScript: Python files, and scripts without an extension
+  // (a `bin/uvicorn` the server ran is measured like any file of its folder).
+  const python = Object.keys(ours).filter((path) => !/\.[cm]?[jt]sx?$/.test(path)).sort()
   expect(python, 'the same files').toEqual(Object.keys(report).sort())
   for (const path of python) {
     const mine = istanbulNumbers(ours[path] as FileCoverageData)

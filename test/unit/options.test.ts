@@ -55,6 +55,22 @@ describe('resolveServerOptions defaults', () => {
     expect(resolveServerOptions({ command: 'uwsgi --ini run.ini' }, ROOT)).toMatchObject({ runtime: 'python', runtimeInferred: true })
     expect(resolveServerOptions({ command: 'FLASK_APP=run.py /usr/bin/python3 -m flask run' }, ROOT).runtime).toBe('python')
     expect(resolveServerOptions({ command: 'gunicorn -w 4 run:app' }, ROOT).runtime).toBe('python')
+    // The Python servers people run today (issue 13): ASGI servers, their `python -m` forms, Django.
+    for (const command of [
+      'uvicorn main:app --workers 4',
+      './venv/bin/uvicorn main:app',
+      'hypercorn main:app --workers 4 --bind 127.0.0.1:{port}',
+      'gunicorn -k uvicorn.workers.UvicornWorker -w 4 main:app',
+      '/usr/bin/python3 -m uvicorn main:app --port {port}',
+      'python -m hypercorn main:app',
+      'DJANGO_SETTINGS_MODULE=site.settings django-admin runserver {port}',
+      'django-admin.py runserver',
+      './manage.py runserver 127.0.0.1:{port}',
+      'python3 manage.py runserver',
+    ]) {
+      expect(resolveServerOptions({ command }, ROOT).runtime, command).toBe('python')
+    }
+    for (const command of ['node manage.py', 'node uvicorn.js', 'npx hypercorn-like']) expect(resolveServerOptions({ command }, ROOT).runtime, command).toBe('node')
     expect(resolveServerOptions({ command: 'node uwsgi.js' }, ROOT).runtime).toBe('node')
     expect(resolveServerOptions({ command: 'uwsgi x', runtime: 'node' }, ROOT)).toMatchObject({ runtime: 'node', runtimeInferred: false })
   })

@@ -1,10 +1,11 @@
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { coveragerc, pythonPaths, sourceDirs } from '../../src/runtimes/python/config.js'
-import { parseDataFileName } from '../../src/runtimes/python/data-files.js'
+import { countProcesses, parseDataFileName } from '../../src/runtimes/python/data-files.js'
 import { pythonEnv } from '../../src/runtimes/python/env.js'
 import { serverKind } from '../../src/runtimes/python/files.js'
 import { lostProcessMessages } from '../../src/runtimes/python/lost.js'
+import { commandNotes } from '../../src/runtimes/python/notes.js'
 import { checkSamePython, converterPython } from '../../src/runtimes/python/read.js'
 import { readUwsgiSetup, uwsgiPluginsToAdd } from '../../src/runtimes/python/uwsgi-preflight.js'
 import { REPO } from '../e2e/harness.js'
@@ -58,6 +59,25 @@ describe('the Python runtime, pure parts', () => {
     expect(parseDataFileName('.coverage.build.example.com.4242.1796280606253797631.7', true)).toEqual({ pid: 4242, process: '4242.1796280606253797631' })
     expect(parseDataFileName('.coverage.vm.4242.123456', false)).toEqual({ pid: 4242, process: '4242' })
     expect(parseDataFileName('coveragerc', true)).toBeUndefined()
+  })
+
+  test('a file a process left while collecting (killed as it saved) counts as that process when a ready file names it', () => {
+    const file = (name: string, ready: boolean) => ({ path: name, savedAt: 0, ...parseDataFileName(name, ready)! })
+    const ready = [file('.coverage.vm.10.111.1', true), file('.coverage.vm.10.111.2', true), file('.coverage.vm.11.222.1', true)]
+    expect(countProcesses(ready)).toBe(2)
+    expect(countProcesses([...ready, file('.coverage.vm.10.123456', false)])).toBe(2)
+    expect(countProcesses([...ready, file('.coverage.vm.12.123456', false)])).toBe(3)
+    // The same pid twice in one run (reused): two processes.
+    expect(countProcesses([...ready, file('.coverage.vm.10.333.1', true)])).toBe(3)
+  })
+
+  test('uvicorn --reload gets one note; other commands none', () => {
+    for (const command of ['uvicorn app:app --reload', '/usr/bin/python3 -m uvicorn app:app --reload --port {port}', 'PORT=1 ./venv/bin/uvicorn app:app --reload']) {
+      expect(commandNotes(command), command).toEqual([expect.stringContaining('runs uvicorn with --reload: the app runs in a child process that uvicorn replaces')])
+    }
+    for (const command of ['uvicorn app:app --workers 4', 'gunicorn --reload app:app', 'python3 -m hypercorn app:app --reload', 'python3 manage.py runserver']) {
+      expect(commandNotes(command), command).toEqual([])
+    }
   })
 
   test('a process that disconnected without its exit marker is named once, with how long before it died it last saved', () => {

@@ -26,6 +26,18 @@ export function parseDataFileName(name: string, ready: boolean): { pid: number; 
 }
 
 /**
+ * How many processes wrote `files`. A file a process left in its collecting folder (killed while
+ * it saved, see `pending`) names only its pid: it counts as the process of a ready file with that
+ * pid in the same read, if there is one.
+ */
+export function countProcesses(files: readonly DataFile[]): number {
+  const processes = new Set(files.filter((file) => file.process !== `${file.pid}`).map((file) => file.process))
+  const pids = new Set([...processes].map((process) => Number(process.split('.')[0])))
+  for (const file of files) if (!pids.has(file.pid)) processes.add(file.process)
+  return processes.size
+}
+
+/**
  * The data files of one server, each handed out once: every save of a process moves a finished
  * file into the ready folder (atomically), so the files not handed out yet are exactly what ran
  * since the previous read. Once the server stopped, the files processes were still collecting

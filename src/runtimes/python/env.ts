@@ -28,8 +28,10 @@ export interface PythonEnvInput {
  *   a failed start with its traceback (instead of a server answering 500 until the timeout);
  *   `skip-atexit-teardown` skips `Py_Finalize` after `uwsgi.atexit` (where we save): with a core
  *   thread still in accept, finalisation was seen spinning in the garbage collector until SIGKILL.
- * - gunicorn and plain Python import `sitecustomize` at startup: ours goes first on `PYTHONPATH`
- *   and runs any `sitecustomize` it shadows. (A gunicorn `--config` in `GUNICORN_CMD_ARGS` would
+ * - every other Python (gunicorn, uvicorn, hypercorn, Django, plain Python) imports `sitecustomize`
+ *   at startup: ours goes first on `PYTHONPATH` and runs any `sitecustomize` it shadows. Processes
+ *   the server starts inherit the variable, so spawned interpreters (uvicorn's `--workers`,
+ *   Django's autoreloader child) load it too. (A gunicorn `--config` in `GUNICORN_CMD_ARGS` would
  *   replace the user's own `gunicorn.conf.py`, which gunicorn loads by default.)
  */
 export function pythonEnv(input: PythonEnvInput): Record<string, string> {

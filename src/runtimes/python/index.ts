@@ -1,16 +1,16 @@
 import type { ReadRequest, Runtime, RuntimeFactory, RuntimeRead } from '../types.js'
-import type { DataFile } from './data-files.js'
 import type { PythonMarker } from './markers.js'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { ServerCoverageError } from '../../errors.js'
 import { plural } from '../../messages.js'
 import { coveragerc, pythonPaths, sourceDirs } from './config.js'
-import { DataFiles } from './data-files.js'
+import { DataFiles, countProcesses } from './data-files.js'
 import { UWSGI_STOP_ENV, pythonEnv } from './env.js'
 import { PYTHON_DIR, UWSGI_HOOK, serverKind } from './files.js'
 import { lostProcessMessages } from './lost.js'
 import { checkMarkers, readMarkers, waitForMarkers } from './markers.js'
+import { commandNotes } from './notes.js'
 import { checkSamePython, converterPython, runConverter } from './read.js'
 import { uwsgiPluginsToAdd } from './uwsgi-preflight.js'
 
@@ -25,10 +25,12 @@ const KEEP_DATA_ENV = 'SERVER_COVERAGE_PY_KEEP_DATA'
 const EMPTY_READ: RuntimeRead = { coverage: { format: 'istanbul', data: {}, counts: 'hits' }, processes: 0, files: 0 }
 
 /**
- * The Python runtime: uWSGI, gunicorn and plain Python servers measured with Coverage.py.
+ * The Python runtime: uWSGI, gunicorn, uvicorn, hypercorn, Django and plain Python servers measured
+ * with Coverage.py.
  *
  * - env: Coverage.py is injected without touching the app or its ini (see env.ts); a uWSGI ini
- *   without the plugins Debian's modular uWSGI needs gets them through `UWSGI_PLUGINS`;
+ *   without the plugins Debian's modular uWSGI needs gets them through `UWSGI_PLUGINS`; flags that
+ *   matter to coverage (uvicorn's `--reload`) get a note;
  * - verify: the hook's markers prove Coverage.py started in the server (and, for uWSGI, in its
  *   workers), or say why not;
  * - read: every save of a process leaves a finished data file of its own (what it ran since its
@@ -52,6 +54,7 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
     return { env, verify: async () => {}, read: async () => EMPTY_READ }
   }
 
+  for (const note of commandNotes(command)) log(note)
   const paths = pythonPaths(dir)
   for (const folder of [paths.stateDir, dirname(paths.dataFile), paths.readyDir]) await mkdir(folder, { recursive: true, mode: 0o700 })
   await writeFile(paths.configFile, coveragerc(sourceDirs(options), paths.dataFile, PYTHON_DIR))
@@ -120,7 +123,7 @@ export const createPythonRuntime: RuntimeFactory = async ({ options, dir, socket
         `${t.covered_branches}/${t.branches} branches in ${plural(t.files, 'file')} (${t.decorator_branches} decorator branches, ${t.decorator_covered} covered, left out)`,
     )
     // Coverage.py records whether a line ran, not how often: 0/1 counts that combine as "ran in any".
-    return { coverage: { format: 'istanbul', data, counts: 'hits' }, processes: new Set(files.map((file: DataFile) => file.process)).size, files: files.length }
+    return { coverage: { format: 'istanbul', data, counts: 'hits' }, processes: countProcesses(files), files: files.length }
   }
 
   const runtime: Runtime = {
