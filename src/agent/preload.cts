@@ -24,6 +24,9 @@ import net = require('node:net')
 import os = require('node:os')
 import v8 = require('node:v8')
 import workerThreads = require('node:worker_threads')
+import lines = require('./lines.cjs')
+
+const { onLines } = lines
 
 const socketPath = process.env.SERVER_COVERAGE_SOCKET
 const sourcesDir = process.env.SERVER_COVERAGE_SOURCES
@@ -132,10 +135,8 @@ function stopOrphan(): void {
 
 function connect(path: string): void {
   const socket = net.createConnection(path)
-  let buffered = ''
   let welcomed = false
   let saidBye = false
-  socket.setEncoding('utf8')
   socket.on('connect', () => {
     const hello = {
       t: 'hello',
@@ -147,33 +148,20 @@ function connect(path: string): void {
     socket.write(`${JSON.stringify(hello)}\n`)
     socket.unref()
   })
-  socket.on('data', (chunk: string) => {
-    buffered += chunk
-    let newline = buffered.indexOf('\n')
-    while (newline !== -1) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      newline = buffered.indexOf('\n')
-      let message: { t?: string; id?: number }
+  onLines(socket, (message) => {
+    if (message.t === 'flush') {
+      let error: string | undefined
       try {
-        message = JSON.parse(line) as { t?: string; id?: number }
-      } catch {
-        continue
+        takeCoverage()
+      } catch (cause) {
+        error = String(cause)
       }
-      if (message.t === 'flush') {
-        let error: string | undefined
-        try {
-          takeCoverage()
-        } catch (cause) {
-          error = String(cause)
-        }
-        // `at` lets the collector tell a later exit-time file from this one (see waitForNewMillisecond).
-        socket.write(`${JSON.stringify({ t: 'flushed', id: message.id, error, at: lastCoverageWriteMs })}\n`)
-      } else if (message.t === 'welcome') {
-        welcomed = true
-      } else if (message.t === 'bye') {
-        saidBye = true
-      }
+      // `at` lets the collector tell a later exit-time file from this one (see waitForNewMillisecond).
+      socket.write(`${JSON.stringify({ t: 'flushed', id: message.id, error, at: lastCoverageWriteMs })}\n`)
+    } else if (message.t === 'welcome') {
+      welcomed = true
+    } else if (message.t === 'bye') {
+      saidBye = true
     }
   })
   // A collector that is gone is not an error for the app: never throw from here.

@@ -20,6 +20,9 @@ import net = require('node:net')
 import os = require('node:os')
 import url = require('node:url')
 import workerThreads = require('node:worker_threads')
+import lines = require('./lines.cjs')
+
+const { onLines } = lines
 
 const CHUNK_CHARS = 64 * 1024
 const MAX_BACKOFF_MS = 30_000
@@ -96,31 +99,17 @@ let backoffMs = 500
 
 function connect(): void {
   const socket = net.connect({ host, port })
-  socket.setEncoding('utf8')
   socket.setNoDelay(true)
   socket.unref()
-  let buffered = ''
   socket.on('connect', () => {
     const hello = { t: 'hello', token, pid: process.pid, ppid: process.ppid, threadId: workerThreads.threadId, argv: process.argv.slice(1, 3), host: os.hostname(), runtime: 'node', protocol: 1 }
     socket.write(`${JSON.stringify(hello)}\n`)
   })
-  socket.on('data', (chunk: string) => {
-    buffered += chunk
-    let newline = buffered.indexOf('\n')
-    while (newline !== -1) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      newline = buffered.indexOf('\n')
-      let message: { t?: string; id?: number }
-      try {
-        message = JSON.parse(line) as { t?: string; id?: number }
-      } catch {
-        continue
-      }
-      if (message.t === 'welcome') backoffMs = 500
-      else if (message.t === 'flush' && typeof message.id === 'number') {
-        void sendCoverage(socket, message.id).catch(() => socket.destroy())
-      }
+  onLines(socket, (message) => {
+    if (message.t === 'welcome') backoffMs = 500
+    else if (message.t === 'flush' && typeof message.id === 'number') {
+      const id = message.id
+      void sendCoverage(socket, id).catch(() => socket.destroy())
     }
   })
   // A collector that is gone or refuses us is never an error for the app.
