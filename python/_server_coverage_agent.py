@@ -37,6 +37,13 @@ once per boot, not once per worker generation.
 Everything it learns (started, or why it could not) goes to a marker file the collector's
 ``verify()`` reads, because uWSGI swallows a failing shared-import hook silently.
 
+Network mode (``SERVER_COVERAGE_CONNECT`` and ``SERVER_COVERAGE_TOKEN`` instead of our control
+socket: a server started by something else, in a container or on another host): the same start,
+rotation and fork handling, in a private temporary folder of its own (its config: ``source`` =
+``SERVER_COVERAGE_SOURCE`` or the working folder); each flush is answered over TCP with the delta
+converted in the process (``_server_coverage_network.py``). The server is not ours: no signal
+handler, no save at exit (it would have nowhere to go), no stop when the collector goes away.
+
 Standard library only: it runs in the user's interpreter, whatever is installed there.
 """
 import atexit
@@ -49,9 +56,14 @@ import threading
 import time
 
 SOCKET_PATH = os.environ.get('SERVER_COVERAGE_SOCKET')
+# Network mode: a server we did not start, reporting to a collector over TCP (see
+# _server_coverage_network.py). Its folders are our own, in a private temporary folder.
+NETWORK = not SOCKET_PATH and bool(os.environ.get('SERVER_COVERAGE_CONNECT'))
 CONFIG_FILE = os.environ.get('SERVER_COVERAGE_PY_CONFIG')
 STATE_DIR = os.environ.get('SERVER_COVERAGE_PY_STATE')
 READY_DIR = os.environ.get('SERVER_COVERAGE_PY_READY')
+# Test-only: a folder that receives a copy of every data file the network agent sent.
+KEEP_DATA_DIR = os.environ.get('SERVER_COVERAGE_PY_KEEP_DATA')
 SAVE_INTERVAL_S = float(os.environ.get('SERVER_COVERAGE_PY_SAVE_INTERVAL') or 5)
 ORPHAN_EXIT_S = 5.0
 # How long an exit path waits for a save in progress in another thread.
@@ -67,6 +79,9 @@ _control_pid = None
 _process_tag = '%d.%d' % (os.getpid(), time.time_ns())
 _sequence = 0
 _held_for_fork = False
+# Network mode: the private folder, and the process that made it (forks share it; it removes it at exit).
+_network_base = None
+_network_root_pid = None
 # Who stops the server when the runner died: set by the host hook (uWSGI: SIGINT to the master).
 on_orphan = None
 
@@ -92,17 +107,58 @@ def write_marker(kind, **fields):
         pass
 
 
+def _network_setup():
+    """Network mode: our own private folders and Coverage.py config (the collector is elsewhere)."""
+    global CONFIG_FILE, STATE_DIR, READY_DIR, _network_base, _network_root_pid
+    import tempfile
+    base = tempfile.mkdtemp(prefix='server-coverage-agent-')
+    here = os.path.dirname(os.path.abspath(__file__))
+    # What to measure: SERVER_COVERAGE_SOURCE (folders, os.pathsep-separated), else the folder the
+    # server starts in (a container's WORKDIR). Third-party code never.
+    sources = [os.path.abspath(entry) for entry in (os.environ.get('SERVER_COVERAGE_SOURCE') or os.getcwd()).split(os.pathsep) if entry]
+    listed = lambda items: ''.join('\n    %s' % item for item in items)  # noqa: E731
+    config = '\n'.join([
+        '[run]',
+        'branch = True',
+        'parallel = True',
+        'data_file = %s' % os.path.join(base, 'data', '.coverage'),
+        'source =%s' % listed(sources),
+        'omit =%s' % listed(['*/dist-packages/*', '*/site-packages/*', '*/node_modules/*', here + '/*']),
+        'disable_warnings = no-data-collected, module-not-measured, module-not-imported, couldnt-parse',
+        '',
+    ])
+    for folder in ('data', 'state', 'ready'):
+        os.mkdir(os.path.join(base, folder), 0o700)
+    CONFIG_FILE = os.path.join(base, 'coveragerc')
+    with open(CONFIG_FILE, 'w') as handle:
+        handle.write(config)
+    STATE_DIR = os.path.join(base, 'state')
+    READY_DIR = os.path.join(base, 'ready')
+    _network_base = base
+    _network_root_pid = os.getpid()
+
+
 def start(host):
     """Starts Coverage.py in this process (once); returns it, or None after writing an error marker."""
     global _cov
     if _cov is not None:
         return _cov
-    if not (SOCKET_PATH and CONFIG_FILE and STATE_DIR and READY_DIR):
+    if NETWORK:
+        try:
+            _network_setup()
+        except OSError as error:
+            sys.stderr.write('server-coverage: the network agent could not make its temporary folder (%s): this server sends no coverage\n' % error)
+            return None
+    elif not (SOCKET_PATH and CONFIG_FILE and STATE_DIR and READY_DIR):
         return None
     try:
         import coverage
     except Exception as error:  # ImportError, or a broken install (C tracer built for another Python)
         write_marker('error', code='COVERAGE_MISSING', host=host, message='%s: %s' % (type(error).__name__, error))
+        if NETWORK:  # nobody reads the markers: say it where the server's operator looks
+            sys.stderr.write('server-coverage: %s (%s) cannot import Coverage.py (%s: %s): this server sends no coverage. '
+                             'Install it for that Python (Debian: apt-get install python3-coverage; otherwise pip install coverage).\n'
+                             % (sys.executable, sys.version.split()[0], type(error).__name__, error))
         return None
     try:
         cov = coverage.Coverage(config_file=CONFIG_FILE, data_suffix=True)
@@ -114,14 +170,67 @@ def start(host):
             raise RuntimeError('this Coverage.py has no %s (server-coverage supports Coverage.py 5.0 to 7.x)' % ', '.join(missing))
     except Exception as error:
         write_marker('error', code='COVERAGE_FAILED', host=host, message='%s: %s' % (type(error).__name__, error))
+        if NETWORK:
+            sys.stderr.write('server-coverage: Coverage.py could not start (%s: %s): this server sends no coverage\n' % (type(error).__name__, error))
         return None
     _cov = cov
     tracer = getattr(cov._collector, 'tracer_name', lambda: 'unknown')()
     write_marker('started', host=host, coverage=coverage.__version__, tracer=tracer,
                  coverage_path=os.path.dirname(coverage.__file__))
-    # Python's own exit hook: a fallback when the host's (uwsgi.atexit) is replaced by the app.
-    atexit.register(final_save)
+    if NETWORK:
+        # Nothing to save at exit: what ran since the last flush has nowhere to go (as for the
+        # Node agent); only our temporary files are removed.
+        atexit.register(_network_cleanup)
+    else:
+        # Python's own exit hook: a fallback when the host's (uwsgi.atexit) is replaced by the app.
+        atexit.register(final_save)
     return cov
+
+
+def _own_prefix():
+    return '.coverage.%s.%s.' % (socket.gethostname(), _process_tag)
+
+
+def own_ready_files():
+    """Network mode: the ready files this process wrote (forks share the folder), oldest first."""
+    prefix = _own_prefix()
+    try:
+        names = [name for name in os.listdir(READY_DIR) if name.startswith(prefix)]
+    except OSError:
+        return []
+    return [os.path.join(READY_DIR, name) for name in sorted(names, key=lambda name: int(name.rsplit('.', 1)[1]))]
+
+
+def discard(files):
+    """Network mode: removes files that were sent (a copy first to SERVER_COVERAGE_PY_KEEP_DATA, for tests)."""
+    for path in files:
+        if KEEP_DATA_DIR:
+            try:
+                import shutil
+                shutil.copyfile(path, os.path.join(KEEP_DATA_DIR, os.path.basename(path)))
+            except OSError:
+                pass
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+
+
+def _network_cleanup():
+    """Network mode, at exit: this process's files go (unsent: nowhere to send them); the process that made the folder removes it."""
+    files = own_ready_files()
+    try:
+        files.append(_cov._data.data_filename())
+    except Exception:
+        pass
+    for path in files:
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    if _network_base and _network_root_pid == os.getpid():
+        import shutil
+        shutil.rmtree(_network_base, ignore_errors=True)
 
 
 def _fresh_data_file(data):
@@ -182,7 +291,7 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 def final_save():
     """Stops tracing, saves, and leaves an ``exited`` marker: the exit path of a process. Safe to call twice."""
-    if _cov is None or _control_pid != os.getpid():
+    if _cov is None or _control_pid != os.getpid() or NETWORK:
         return
     # uWSGI exits from inside its signal handler; a second stop signal (the group's SIGTERM plus
     # the master's SIGINT) would re-enter exit() in the middle of this save and deadlock in malloc.
@@ -408,12 +517,30 @@ def _stop_orphan():
 def connect():
     """Registers this process with the collector from a daemon thread (call once per process); from now on it saves."""
     global _control_pid
-    if _cov is None or not SOCKET_PATH or _control_pid == os.getpid():
+    if _cov is None or not (SOCKET_PATH or NETWORK) or _control_pid == os.getpid():
         return
     _control_pid = os.getpid()
+    if NETWORK:
+        target = _network_module().run
+        args = (sys.modules[__name__], os.getpid(), _process_argv())
+    else:
+        target = _control_loop
+        args = (os.getpid(), _process_argv())
     # (argv now: a spawned child replaces sys.argv with its parent's soon after.)
-    thread = threading.Thread(target=_control_loop, args=(os.getpid(), _process_argv()), name='server-coverage', daemon=True)
+    thread = threading.Thread(target=target, args=args, name='server-coverage', daemon=True)
     thread.start()
+
+
+def _network_module():
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # (see sitecustomize)
+    try:
+        import _server_coverage_network
+    finally:
+        sys.path.pop(0)
+        sys.dont_write_bytecode = previous
+    return _server_coverage_network
 
 
 _root_pid = os.getpid()

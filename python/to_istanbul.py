@@ -204,12 +204,14 @@ def combine(cov, files):
     return corrupt
 
 
-def main(argv):
-    config_file, cwd = argv[1:3]
-    files = json.load(sys.stdin)
+def convert(config_file, files):
+    """Converts data files (one read) into a result dict: the istanbul data of every measured file and Coverage.py's totals.
+
+    Used by ``main`` (the collector runs this file) and, in-process, by the network agent
+    (``_server_coverage_network.py``), which sends ``files`` of the result to a remote collector.
+    """
     import coverage
     from coverage.exceptions import NotPython
-    os.chdir(cwd)
     result = {'python': sys.version.split()[0], 'version': list(sys.version_info[:2]),
               'coverage': coverage.__version__, 'files': {}, 'skipped': []}
     cov = coverage.Coverage(config_file=config_file, data_file=None, messages=False)
@@ -240,7 +242,14 @@ def main(argv):
         totals['decorator_branches'] += decorator_total
         totals['decorator_covered'] += decorator_covered
     result['totals'] = totals
-    json.dump(result, sys.stdout)
+    return result
+
+
+def main(argv):
+    config_file, cwd = argv[1:3]
+    files = json.load(sys.stdin)
+    os.chdir(cwd)
+    json.dump(convert(config_file, files), sys.stdout)
     return 0
 
 

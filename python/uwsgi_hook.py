@@ -1,4 +1,6 @@
-"""server-coverage's uWSGI hook, injected as ``UWSGI_SHARED_IMPORT=<this file>``.
+"""server-coverage's uWSGI hook, injected as ``UWSGI_SHARED_IMPORT=<this file>`` (by the collector for
+a server it starts; by the user, with ``SERVER_COVERAGE_CONNECT``/``SERVER_COVERAGE_TOKEN``, for one
+started by something else: the network mode of ``_server_coverage_agent.py``).
 
 uWSGI runs shared imports in the master after the ``uwsgi`` module exists and before the app is
 imported, so Coverage.py starts here: the app's import-time lines are traced, and every forked
@@ -18,10 +20,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# No bytecode of ours in the package's folder (it may be read-only, or packed again).
+_previous, sys.dont_write_bytecode = sys.dont_write_bytecode, True
 try:
     import _server_coverage_agent as agent
 finally:
     sys.path.pop(0)
+    sys.dont_write_bytecode = _previous
 
 import uwsgi  # noqa: E402  (exists only inside uWSGI)
 
@@ -38,6 +43,11 @@ def _install():
     if agent.start('uwsgi') is None:
         return
     agent.on_orphan = _stop_master
+    # The collector adds enable-threads to a server it starts (UWSGI_ENABLE_THREADS); one started
+    # by something else (network mode) must have it, or our thread runs only inside requests.
+    if agent.NETWORK and not (uwsgi.opt.get('enable-threads') or uwsgi.opt.get('threads')):
+        sys.stderr.write('server-coverage: this uWSGI runs without Python threads, so the network agent can answer the '
+                         'collector only while a request runs: add `enable-threads = true` to the ini (or UWSGI_ENABLE_THREADS=1)\n')
 
     dummy_init = threading._DummyThread.__init__
 
