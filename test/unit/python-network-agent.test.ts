@@ -6,7 +6,8 @@ import { PYTHON, missingPythonTools } from '../e2e/python-support.js'
 
 // The Python network agent's framing of one flush answer (python/_server_coverage_network.py), over
 // a real socket pair with a stand-in agent: chunks of at most 64 KB that add up to the text, the
-// UTF-8 size, an empty delta without chunks, and a failed save that sends nothing and keeps the files.
+// UTF-8 size, an empty delta without chunks, a failed save that sends nothing and keeps the files,
+// and a collector gone mid-payload (the files are kept for the next one).
 
 interface Line {
   t: string
@@ -50,6 +51,12 @@ describe.skipIf(missing.length > 0)('the Python network agent answers a flush', 
   test('a failed save: `flushed` with the error, no payload, the files kept for the next flush', () => {
     const { lines, discarded } = byName('failed save')
     expect(lines).toEqual([{ t: 'flushed', id: 7, at: expect.any(Number), error: 'disk full' }])
+    expect(discarded).toEqual([])
+  })
+
+  test('the collector goes away mid-payload: the error ends the connection (the agent reconnects) and the files are kept, to be sent whole with the next flush', () => {
+    const { discarded, text } = byName('cut')
+    expect(text).toBe('BrokenPipeError')
     expect(discarded).toEqual([])
   })
 
