@@ -28,8 +28,8 @@ process; rotating relies on these parts of it (``coverage/control.py``, ``sqldat
   name; ``_has_arcs``/``_has_lines`` must be cleared too, or the new file never records that it
   holds arcs (Coverage.py's own fork handling forgets that).
 
-Forks: a child inherits the data its parent ran but had not saved yet. Processes that save (they
-registered) save right before forking (``os.register_at_fork``), so children start empty. The
+Forks: a child inherits the data its parent ran but had not saved yet. A forked child of a
+process that saves (it registered) drops it (``start_child``): the parent saves it itself. The
 uWSGI master never saves (it does not serve); the first worker forked from one master boot keeps
 what it inherited (the app's import-time lines), every later one drops it, so those lines count
 once per boot, not once per worker generation.
@@ -377,13 +377,17 @@ def patch_multiprocessing():
 
 
 def before_fork():
-    """``os.register_at_fork(before=…)``: save, so the child does not inherit unsaved data; hold the lock over the fork."""
+    """``os.register_at_fork(before=…)``: no save in progress while the process forks (the child gets a clean state).
+
+    Nothing is saved here: the child drops what it inherited (``start_child``), the parent keeps it
+    for its next save. Saving here would run Python code for milliseconds inside ``os.fork()``,
+    where an exception a signal handler raises (gunicorn's arbiter raises ``HaltServer`` from its
+    SIGCHLD handler when a worker fails to boot) is swallowed as "ignored" by the fork machinery.
+    """
     global _held_for_fork
     if _cov is None or _control_pid != os.getpid():
         return
-    _save_lock.acquire()
-    _held_for_fork = True
-    _rotate()
+    _held_for_fork = _save_lock.acquire(timeout=EXIT_SAVE_TIMEOUT_S)
 
 
 def after_fork_in_parent():

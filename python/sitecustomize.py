@@ -7,8 +7,8 @@ Coverage.py starts in the first process (import-time lines traced), and every pr
 from it runs this file too:
 
 - forked workers (gunicorn, hypercorn, ``multiprocessing`` with fork) inherit the tracer;
-  ``os.register_at_fork`` makes the parent save before each fork and registers each child with the
-  collector;
+  ``os.register_at_fork`` registers each child with the collector, and the child drops the data it
+  inherited (its parent saves that itself);
 - spawned workers (uvicorn ``--workers``: ``multiprocessing`` with spawn) and other child
   interpreters (Django's autoreloader runs the server in ``python manage.py …`` again) are new
   interpreters: they inherit ``PYTHONPATH`` through the environment, so they import this file and
@@ -45,7 +45,7 @@ def _install():
                 signal.signal(signum, agent.save_and_die)
         agent.patch_multiprocessing()
     agent.connect()
-    # The parent saves before forking, so a child starts with nothing it did not run itself.
+    # A child starts with nothing it did not run itself; no save is in progress while forking.
     os.register_at_fork(before=agent.before_fork, after_in_parent=agent.after_fork_in_parent,
                         after_in_child=_child)
 

@@ -121,6 +121,22 @@ describe.skipIf(missing.length > 0)('clear errors and notes for ASGI servers', (
     expect(run.output).not.toContain('was not ready within')
   })
 
+  test('the app module cannot be imported by hypercorn\'s or gunicorn\'s 4 workers: the start fails at once, with the server\'s own error', async () => {
+    const dir = track(makeProject('fastapi-asgi'))
+    const cases = [
+      { command: 'hypercorn missing_module:app --workers 4 --bind 127.0.0.1:{port}', says: "ModuleNotFoundError: No module named 'missing_module'" },
+      // (Its tail ends with the arbiter's reason; the workers' ModuleNotFoundError is above it.)
+      { command: 'gunicorn -k uvicorn.workers.UvicornWorker -w 4 --bind 127.0.0.1:{port} missing_module:app', says: 'Worker failed to boot.' },
+    ]
+    for (const { command, says } of cases) {
+      const run = await runCli(dir, ['run', '--command', command, '--url', '/pid', '--timeout', '60000', '--', NODE, '-e', '0'])
+      expect(run.code, command).not.toBe(0)
+      expect(run.output).toMatch(new RegExp(`server-coverage: the server "${command.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}" exited with code \\d+ before it was ready`))
+      expect(run.output).toContain(says)
+      expect(run.output).not.toContain('was not ready within')
+    }
+  })
+
   test('the server\'s Python cannot import coverage', async () => {
     const dir = track(makeProject('fastapi-asgi'))
     const run = await runVitest(dir, ['run', '--coverage'], { PY_ENV: JSON.stringify({ PYTHONPATH: 'no-coverage' }) })

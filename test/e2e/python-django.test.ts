@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, test } from 'vitest'
 import { startServerCoverage } from '../../dist/index.js'
-import { fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits, tempDirs } from './harness.js'
+import { NODE, fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runCli, runVitest, statementHits, tempDirs } from './harness.js'
 import { coverageReport, coverageReportByProcess, expectSameAsCoverageReport, missingPythonTools } from './python-support.js'
 
 // Django, app code unchanged: under gunicorn with 4 workers through Vitest, and under
@@ -46,6 +46,15 @@ describe.skipIf(missing.length > 0)('Django', () => {
     const byProcess = coverageReportByProcess(kept, dir)
     for (const pid of pids) expect({ pid, route: byProcess.get(pid)?.[join(dir, 'shop/views.py')]?.executed_lines.includes(route) }).toEqual({ pid, route: true })
     expect(processesMarked(mark)).toEqual([])
+  })
+
+  test('`manage.py runserver` whose settings module cannot be imported: the start fails at once with Django\'s error', async () => {
+    const dir = track(makeProject('django-site'))
+    const command = '/usr/bin/python3 manage.py runserver 127.0.0.1:{port}'
+    const run = await runCli(dir, ['run', '--command', command, '--env', 'DJANGO_SETTINGS_MODULE=shop.missing', '--url', '/health', '--timeout', '60000', '--', NODE, '-e', '0'])
+    expect(run.code).not.toBe(0)
+    expect(run.output).toContain(`server-coverage: the server "${command}" exited with code 1 before it was ready`)
+    expect(run.output).toContain("ModuleNotFoundError: No module named 'shop.missing'")
   })
 
   test('`manage.py runserver`: the autoreloader\'s child serves and is measured, and so is the child that replaces it after a file change', async () => {
