@@ -37,6 +37,13 @@ afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup()
 })
 
+/** Starts `serve` in `dir`; a test that fails before its `stop` leaves none running. */
+async function serveIn(dir: string, args: string[]): ReturnType<typeof startServe> {
+  const serve = await startServe(dir, args, { SERVER_COVERAGE_TOKEN: TOKEN })
+  cleanups.push(() => void (serve.child.exitCode === null && serve.child.kill('SIGTERM'))) // its Ctrl+C: stops and cleans up
+  return serve
+}
+
 /** A copy of a fixture's files at another absolute path, as a container image would hold them. */
 function appCopy(fixture: string, files: string[]): string {
   const base = mkdtempSync(join(tmpdir(), 'sc-py-replica-'))
@@ -98,7 +105,7 @@ describe.skipIf(missing.length > 0)('the Python network agent: servers started b
     for (const folder of [dir, app]) writeFileSync(join(folder, 'big.py'), big)
     const kept = track(mkdtempSync(join(tmpdir(), 'sc-kept-')))
     const port = await getPort({ host: '127.0.0.1' })
-    const serve = await startServe(dir, ['--agents', `127.0.0.1:${port}`], { SERVER_COVERAGE_TOKEN: TOKEN })
+    const serve = await serveIn(dir, ['--agents', `127.0.0.1:${port}`])
     const http = await getPort({ host: '127.0.0.1' })
     startServer('uwsgi', ['--ini', 'run.ini'], app, agentEnv('uwsgi', `127.0.0.1:${port}`, kept, { PORT: String(http) }))
     await spread(`http://127.0.0.1:${http}/hello`, (body) => `${body.worker}/${body.core}`, 8)
@@ -123,7 +130,7 @@ describe.skipIf(missing.length > 0)('the Python network agent: servers started b
     const kept = track(mkdtempSync(join(tmpdir(), 'sc-kept-')))
     const port = await getPort({ host: '127.0.0.1' })
     const args = ['--agents', `127.0.0.1:${port}`]
-    const first = await startServe(dir, args, { SERVER_COVERAGE_TOKEN: TOKEN })
+    const first = await serveIn(dir, args)
     const http = await getPort({ host: '127.0.0.1' })
     const server = startServer('gunicorn', ['--workers', '4', '--bind', `127.0.0.1:${http}`, 'app:app'], app, agentEnv('gunicorn', `127.0.0.1:${port}`, kept))
     await spread(`http://127.0.0.1:${http}/hello`, (body) => String(body.pid), 4)
@@ -137,7 +144,7 @@ describe.skipIf(missing.length > 0)('the Python network agent: servers started b
     await first.result
     // No collector: the server serves on, and what it runs waits in its processes.
     expect((await get(`http://127.0.0.1:${http}/never`)).status).toBe(200)
-    const second = await startServe(dir, args, { SERVER_COVERAGE_TOKEN: TOKEN })
+    const second = await serveIn(dir, args)
     expect(await eventually(() => /\(5 connected\)/.test(second.output()), 40_000), second.output()).toBe(true)
     const after = await collectFrom(dir, 'stop', 'second')
     const file = fileCoverage(after, dir, 'app.py') as FileCoverageData
@@ -160,7 +167,7 @@ describe.skipIf(missing.length > 0)('the Python network agent: servers started b
     const app = appCopy('gunicorn-flask', ['app.py'])
     const kept = track(mkdtempSync(join(tmpdir(), 'sc-kept-')))
     const port = await getPort()
-    const serve = await startServe(dir, ['--agents', `0.0.0.0:${port}`], { SERVER_COVERAGE_TOKEN: TOKEN })
+    const serve = await serveIn(dir, ['--agents', `0.0.0.0:${port}`])
     const host = makeHost(21)
     cleanups.push(() => host.remove())
     // Started from another folder (`--chdir`): SERVER_COVERAGE_SOURCE names what to measure.
