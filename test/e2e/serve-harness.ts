@@ -3,6 +3,7 @@ import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import type { RunResult } from './harness.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { onTestFinished } from 'vitest'
 import { runCli, startCli, watchOutput } from './harness.js'
 
 /** A `server-coverage serve` running in the background of a test. */
@@ -19,6 +20,12 @@ export interface RunningServe {
 /** Starts `serve` with `args` in `dir` and waits until it printed its attach address. */
 export async function startServe(dir: string, args: string[], env: Record<string, string> = {}): Promise<RunningServe> {
   const { child, result } = startCli(dir, ['serve', ...args], env)
+  // A test that fails half-way must not leave a serve (and its servers) running: Ctrl+C it.
+  onTestFinished(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.kill('SIGINT')
+    await result
+  })
   const watch = watchOutput(child)
   await watch.waitFor(/attach with SERVER_COVERAGE_ATTACH=\S+/)
   const address = /attach with SERVER_COVERAGE_ATTACH=(\S+)/.exec(watch.text())![1]!
