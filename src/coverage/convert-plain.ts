@@ -1,27 +1,24 @@
 import type { CoverageMapData, FileCoverageData, Range } from 'istanbul-lib-coverage'
+import type { Location } from './identity-locator.js'
 import type { ScriptCov } from './v8-types.js'
-import { createRequire } from 'node:module'
 import { resolve } from 'node:path'
-import { pathToFileURL } from 'node:url'
+import { IdentityLocator, NotPlain, ignoreHints } from './identity-locator.js'
+import { countsAt } from './v8-counts.js'
 
-// ast-v8-to-istanbul 1.0.8 (what Vitest 4.1 and 5 convert with) for the common case — a script
-// without a source map — computed without its source-map round trip.
+// ast-v8-to-istanbul 1.0.8 (what Vitest 4.1 and 5 convert with) for the common case, a script
+// without a source map, without its source-map round trip (identity-locator.ts): over half of the
+// library's time and most of a wide conversion (bench/). The walk, ids, names, counts and `meta`
+// follow the library line by line, so the output is the library's, key for key;
+// test/unit/convert-plain.test.ts checks it against the library on real packages, with acorn and
+// with Vitest's parser. Anything else returns undefined and the caller uses the library: a source
+// map or a `sourceMappingURL` comment, a path its URL resolution could rewrite, a node it would
+// reject.
 //
-// For such a script the library builds an identity source map with one segment per token
-// (`\w+`, or any single other character) and locates every node through @jridgewell/trace-mapping
-// (`originalPositionFor`, `allGeneratedPositionsFor`): over half of its time, and most of a wide
-// conversion (bench/). Through an identity map those lookups reduce to:
-// - a start is the start of the token at or before it;
-// - an end is where the token holding the node's last character ends, or `Infinity` when that
-//   token ends its line.
-// Everything else (walk order, ids, names, counts, `meta`) follows the library line by line, so
-// the output is the library's, key for key (ignore hints included, tokenized by the library's own
-// js-tokens); `test/unit/convert-plain.test.ts` checks it against the library on real code.
-// Anything outside that case returns undefined and the caller uses the library itself: a source
-// map or a `sourceMappingURL` comment, a path that the library's URL resolution could rewrite, a
-// node it would reject.
-// Upstream: https://github.com/AriPerkkio/ast-v8-to-istanbul/blob/main/src (ast.ts, location.ts,
-// coverage-mapper.ts, coverage-map.ts, script-coverage.ts, index.ts).
+// A conversion is split in two: the plan (the walk: maps, and the offset each count is read at),
+// which depends only on the code, and its application to a script's V8 ranges. A plan can be kept
+// and applied to the next coverage of the same code: no parse, no walk (watch-mode collections).
+// Upstream: https://github.com/AriPerkkio/ast-v8-to-istanbul/blob/main/src (ast.ts,
+// coverage-mapper.ts, coverage-map.ts, index.ts).
 
 interface Node {
   type: string
@@ -30,272 +27,6 @@ interface Node {
   [key: string]: unknown
 }
 
-interface Position {
-  line: number
-  column: number
-}
-
-interface Location {
-  start: Position
-  end: Position
-}
-
-interface NormalRange {
-  start: number
-  end: number
-  count: number
-}
-
-/** The library's patterns, verbatim (ignore-hints.ts, location.ts). */
-const SOURCE_MAPPING_URL = /#\s*sourceMappingURL=(.*)\s*$/m
-const HINT_AT_START = /^\s*(?:istanbul|[cv]8|node:coverage)\s+ignore\s+(if|else|next|file)(?=\W|$)/
-const ANY_HINT = /(?:istanbul|[cv]8|node:coverage)\s+ignore\s+(if|else|next|file)(?=\W|$)/
-const IGNORE_LINES = /\s*(?:istanbul|[cv]8|node:coverage)\s+ignore\s+(start|stop)(?=\W|$)/
-const NEWLINE = /\r?\n/g
-/** Characters that @jridgewell/resolve-uri may read as URL syntax in a path. */
-const URL_SYNTAX = /[?#%\\]/
-
-/** Thrown where the library would behave differently (or throw): the caller falls back to it. */
-class NotPlain extends Error {}
-
-interface Hint {
-  type: 'if' | 'else' | 'next' | 'file'
-  loc: { start: number; end: number }
-}
-
-type Tokenize = (code: string) => Iterable<{ type: string; value: string }>
-let jsTokens: Promise<Tokenize> | undefined
-
-/** The library's own js-tokens (the version it resolves), so comments are found exactly where it finds them. */
-function loadTokenizer(): Promise<Tokenize> {
-  jsTokens ??= (async () => {
-    const library = createRequire(import.meta.url).resolve('ast-v8-to-istanbul')
-    const tokens = (await import(pathToFileURL(createRequire(library).resolve('js-tokens')).href)) as { default: Tokenize }
-    return tokens.default
-  })()
-  return jsTokens
-}
-
-/** ignore-hints.ts `getIgnoreHints`: `if`/`else`/`next` comments and where the code they precede starts. */
-async function ignoreHints(code: string): Promise<Hint[]> {
-  if (!code.includes('ignore') || !ANY_HINT.test(code)) return []
-  const hints: Hint[] = []
-  let offset = 0
-  let open = false
-  for (const token of (await loadTokenizer())(code)) {
-    if (open && token.type !== 'WhiteSpace' && token.type !== 'LineTerminatorSequence') {
-      const last = hints.at(-1)
-      if (last) last.loc.end = offset
-      open = false
-    }
-    if (token.type === 'SingleLineComment' || token.type === 'MultiLineComment') {
-      const loc = { start: offset, end: offset + token.value.length }
-      const type = token.value
-        .replace(/^\/\*\*/, '')
-        .replace(/^\/\*/, '')
-        .replace(/\*\*\/$/, '')
-        .replace(/\*\/$/, '')
-        .replace(/^\/\//, '')
-        .match(HINT_AT_START)?.[1]
-      if (type === 'file') return [{ type: 'file', loc: { start: 0, end: 0 } }]
-      if (type === 'if' || type === 'else' || type === 'next') {
-        hints.push({ type, loc })
-        open = true
-      }
-    }
-    offset += token.value.length
-  }
-  return hints
-}
-
-/** ignore-hints.ts `getIgnoredLines`: lines between `ignore start` and `ignore stop` comments. */
-function ignoredLines(code: string): Set<number> {
-  const ranges: { start: number; stop: number }[] = []
-  let line = 0
-  for (const text of code.split(NEWLINE)) {
-    line++
-    const match = text.match(IGNORE_LINES)
-    if (!match) continue
-    if (match[1] === 'stop') {
-      const last = ranges.at(-1)
-      if (last && last.stop === Infinity) last.stop = line
-      continue
-    }
-    ranges.push({ start: line, stop: Infinity })
-  }
-  const lines = new Set<number>()
-  for (const range of ranges) {
-    for (let at = range.start; at <= range.stop; at++) {
-      lines.add(at)
-      if (at >= line) break
-    }
-  }
-  return lines
-}
-
-function isWord(code: number): boolean {
-  return (code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95
-}
-
-/** Offsets → lines and the identity map's token starts. Lines are 1-based, columns 0-based. */
-class IdentityLocator {
-  readonly #code: string
-  readonly #lineStarts: number[] = [0]
-  readonly #ignoredLines: Set<number>
-
-  constructor(code: string) {
-    this.#code = code
-    // Only a line that matches can start a range; `includes` first: the pattern's leading `\s*` is slow on big files.
-    this.#ignoredLines = code.includes('ignore') && IGNORE_LINES.test(code) ? ignoredLines(code) : new Set()
-    for (let index = 0; index < code.length; index++) if (code.charCodeAt(index) === 10) this.#lineStarts.push(index + 1)
-  }
-
-  #offsetToNeedle(offset: number): Position {
-    let low = 0
-    let high = this.#lineStarts.length - 1
-    while (low <= high) {
-      const middle = (low + high) >> 1
-      if (this.#lineStarts[middle]! <= offset) low = middle + 1
-      else high = middle - 1
-    }
-    return { line: high + 1, column: offset - this.#lineStarts[high]! }
-  }
-
-  #lineLength(line: number): number {
-    const start = this.#lineStarts[line - 1]!
-    const next = this.#lineStarts[line]
-    return next === undefined ? this.#code.length - start : next - 1 - start
-  }
-
-  #wordPair(line: number, column: number): boolean {
-    const at = this.#lineStarts[line - 1]! + column
-    return column > 0 && isWord(this.#code.charCodeAt(at)) && isWord(this.#code.charCodeAt(at - 1))
-  }
-
-  /** `originalPositionFor` (greatest lower bound, then least upper bound) through the identity map. */
-  #position(line: number, column: number): Position | null {
-    if (column < 0) throw new NotPlain()
-    if (line > this.#lineStarts.length) return null
-    const length = this.#lineLength(line)
-    if (length === 0) return null
-    let start = Math.min(column, length - 1)
-    while (this.#wordPair(line, start)) start--
-    return { line, column: start }
-  }
-
-  /** The column of the first token after the token starting at `column`, or Infinity at the end of the line. */
-  #tokenEnd(line: number, column: number): number {
-    const length = this.#lineLength(line)
-    let next = column + 1
-    while (next < length && this.#wordPair(line, next)) next++
-    return next < length ? next : Infinity
-  }
-
-  /** The library's `Locator.getLoc`, for an identity map. */
-  getLoc(node: { start: number; end: number }): Location | null {
-    const startNeedle = this.#offsetToNeedle(node.start)
-    const start = this.#position(startNeedle.line, startNeedle.column)
-    if (start === null) return null
-    const endNeedle = this.#offsetToNeedle(node.end)
-    endNeedle.column--
-    let end = this.#position(endNeedle.line, endNeedle.column)
-    for (let line = endNeedle.line; end === null && line >= startNeedle.line; line--) end = this.#position(line, Infinity)
-    if (end === null) return null
-    if (this.#ignoredLines.has(start.line)) return null
-    return { start, end: { line: end.line, column: this.#tokenEnd(end.line, end.column) } }
-  }
-}
-
-// ast-v8-to-istanbul's script-coverage.ts, verbatim: V8 ranges → flat counts by offset.
-function normalize(scriptCov: ScriptCov, threshold = 2e6): NormalRange[] {
-  if (scriptCov.functions.length === 0) return []
-  let order = 0
-  const ranges = scriptCov.functions.flatMap((fn) =>
-    fn.ranges.map((range) => ({ start: range.startOffset, end: range.endOffset, count: range.count, area: range.endOffset - range.startOffset, order: order++ })),
-  )
-  let max = 0
-  for (const range of ranges) if (range.end > max) max = range.end
-  return max <= threshold ? normalizeWithHitsArray(ranges, max) : normalizeWithEventSweep(ranges)
-}
-
-type AreaRange = NormalRange & { area: number; order: number }
-
-function normalizeWithHitsArray(ranges: AreaRange[], max: number): NormalRange[] {
-  ranges.sort((a, b) => {
-    const area = b.area - a.area
-    return area === 0 ? a.end - b.end : area
-  })
-  const hits = new Uint32Array(max)
-  for (const range of ranges) hits.fill(range.count, range.start, range.end)
-  const normalized: NormalRange[] = []
-  let from = 0
-  for (let index = 1; index <= hits.length; index++) {
-    const last = index === hits.length
-    const value = last ? null : hits[index]
-    const current = hits[from]!
-    if (value !== current || last) {
-      normalized.push({ start: from, end: index - 1, count: current })
-      from = index
-    }
-  }
-  return normalized
-}
-
-function normalizeWithEventSweep(ranges: AreaRange[]): NormalRange[] {
-  const events: { offset: number; range: AreaRange; isStart: boolean }[] = []
-  for (const range of ranges) {
-    if (range.start < range.end) {
-      events.push({ offset: range.start, range, isStart: true })
-      events.push({ offset: range.end, range, isStart: false })
-    }
-  }
-  events.sort((a, b) => a.offset - b.offset)
-  const active: AreaRange[] = []
-  const normalized: NormalRange[] = []
-  let previous = events.length > 0 ? events[0]!.offset : 0
-  let index = 0
-  while (index < events.length) {
-    const offset = events[index]!.offset
-    if (active.length > 0 && previous < offset) {
-      const count = mostSpecific(active).count
-      const last = normalized.at(-1)
-      if (last && last.end + 1 === previous && last.count === count) last.end = offset - 1
-      else normalized.push({ start: previous, end: offset - 1, count })
-    }
-    while (index < events.length && events[index]!.offset === offset) {
-      const event = events[index]!
-      if (event.isStart) active.push(event.range)
-      else active.splice(active.indexOf(event.range), 1)
-      index++
-    }
-    previous = offset
-  }
-  return normalized
-}
-
-function mostSpecific(ranges: AreaRange[]): AreaRange {
-  let best = ranges[0]!
-  for (let index = 1; index < ranges.length; index++) {
-    const range = ranges[index]!
-    if (range.area < best.area || (range.area === best.area && range.end > best.end) || (range.area === best.area && range.end === best.end && range.order > best.order)) best = range
-  }
-  return best
-}
-
-function countAt(offset: number, ranges: NormalRange[]): number {
-  let low = 0
-  let high = ranges.length - 1
-  while (low <= high) {
-    const middle = Math.floor((low + high) / 2)
-    const range = ranges[middle]!
-    if (range.start <= offset && offset <= range.end) return range.count
-    if (offset < range.start) high = middle - 1
-    else low = middle + 1
-  }
-  return 0
-}
-
-// ast-v8-to-istanbul's coverage-map.ts, verbatim: ids in discovery order, one entry per location.
 interface Meta {
   lastBranch: number
   lastFunction: number
@@ -304,8 +35,35 @@ interface Meta {
   fnNames: Map<string, number>
 }
 
-type FileData = FileCoverageData & { meta: Meta }
+type FileMaps = Pick<FileCoverageData, 'path' | 'statementMap' | 'fnMap' | 'branchMap'> & { meta: Meta }
 
+/**
+ * A plain script's conversion before counts: its maps (shared, never modified, by every file
+ * coverage made from it), the offsets its counts are read at (ascending), and which of them each
+ * entry reads, by index: a statement keeps its last read, a function adds its reads, a branch
+ * adds each call's reads by position (a read `~index` is the count there minus the call's
+ * previous read: an `if` without `else`).
+ */
+export interface PlainPlan {
+  maps: FileMaps | undefined
+  offsets: number[]
+  statements: number[]
+  functions: number[][]
+  branches: { size: number; calls: number[][] }[]
+}
+
+/** Characters that @jridgewell/resolve-uri may read as URL syntax in a path. */
+const URL_SYNTAX = /[?#%\\]/
+const SOURCE_MAPPING_URL = /#\s*sourceMappingURL=(.*)\s*$/m
+/** ESTree node types that never contain another node. */
+const LEAVES = new Set(['Identifier', 'Literal', 'ThisExpression', 'Super', 'TemplateElement', 'PrivateIdentifier', 'EmptyStatement'])
+
+/** Whether the library would take the path this module reproduces for `code` at `path`. */
+export function isPlainScript(code: string, path: string): boolean {
+  return !URL_SYNTAX.test(path) && resolve(path) === path && !SOURCE_MAPPING_URL.test(code)
+}
+
+// coverage-map.ts, verbatim but for the counts: ids in discovery order, one entry per location.
 function pickLocation(location: Location): Range {
   return { start: { line: location.start.line, column: location.start.column }, end: { line: location.end.line, column: location.end.column } }
 }
@@ -314,8 +72,8 @@ function cacheKey(location: Location): string {
   return `${location.start.line}:${location.start.column}:${location.end.line}:${location.end.column}`
 }
 
-function addFunction(file: FileData, covered: number, loc: Location, decl: Location, name: string | undefined): void {
-  const meta = file.meta
+function addFunction(maps: FileMaps, loc: Location, decl: Location, name: string | undefined): number {
+  const meta = maps.meta
   const key = `f:${cacheKey(decl)}`
   let id = meta.seen[key]
   if (id == null) {
@@ -330,44 +88,35 @@ function addFunction(file: FileData, covered: number, loc: Location, decl: Locat
       meta.fnNames.set(base, count)
       if (unique !== base) meta.fnNames.set(unique, 0)
     }
-    file.fnMap[id] = { name: unique || `(anonymous_${id})`, decl: pickLocation(decl), loc: pickLocation(loc), line: loc.start.line }
+    maps.fnMap[id] = { name: unique || `(anonymous_${id})`, decl: pickLocation(decl), loc: pickLocation(loc), line: loc.start.line }
   }
-  file.f[id] = (file.f[id] || 0) + (covered || 0)
+  return id
 }
 
-function addStatement(file: FileData, loc: Location, covered: number): void {
-  const meta = file.meta
+function addStatement(maps: FileMaps, loc: Location): number {
+  const meta = maps.meta
   const key = `s:${cacheKey(loc)}`
   let id = meta.seen[key]
   if (id == null) {
     id = meta.lastStatement
     meta.lastStatement++
     meta.seen[key] = id
-    file.statementMap[id] = pickLocation(loc)
+    maps.statementMap[id] = pickLocation(loc)
   }
-  file.s[id] = covered || 0
+  return id
 }
 
-function addBranch(file: FileData, loc: Location, locations: Location[], type: string, covered: number[]): void {
-  const meta = file.meta
+function addBranch(maps: FileMaps, loc: Location, locations: Location[], type: string): number {
+  const meta = maps.meta
   const key = ['b', ...locations.map(cacheKey)].join(':')
   let id = meta.seen[key]
   if (id == null) {
     id = meta.lastBranch
     meta.lastBranch++
     meta.seen[key] = id
-    file.branchMap[id] = { loc: pickLocation(loc), type, locations: locations.map((location) => pickLocation(location)), line: loc.start.line }
+    maps.branchMap[id] = { loc: pickLocation(loc), type, locations: locations.map((location) => pickLocation(location)), line: loc.start.line }
   }
-  file.b[id] ||= new Array<number>(locations.length).fill(0)
-  const counts = file.b[id]!
-  covered.forEach((count, index) => {
-    if (counts[index] !== undefined) counts[index] += count
-  })
-}
-
-/** Whether the library would take the path this module reproduces for `code` at `path`. */
-export function isPlainScript(code: string, path: string): boolean {
-  return !URL_SYNTAX.test(path) && resolve(path) === path && !SOURCE_MAPPING_URL.test(code)
+  return id
 }
 
 function functionName(node: Node | undefined): string | undefined {
@@ -378,9 +127,6 @@ function functionName(node: Node | undefined): string | undefined {
   return undefined
 }
 
-/** ESTree node types that never contain another node. */
-const LEAVES = new Set(['Identifier', 'Literal', 'ThisExpression', 'Super', 'TemplateElement', 'PrivateIdentifier', 'EmptyStatement'])
-
 function isNode(value: unknown): value is Node {
   return value !== null && typeof value === 'object' && 'type' in value && typeof (value as Node).type === 'string'
 }
@@ -388,30 +134,21 @@ function isNode(value: unknown): value is Node {
 const UNDEFINED_LOCATION = { start: { line: undefined, column: undefined }, end: { line: undefined, column: undefined } } as unknown as Location
 
 /**
- * ast-v8-to-istanbul's output for a plain script (see `isPlainScript`), or undefined where the
- * library must decide. `ast` is the host parser's ESTree Program for `code`; it is modified the
- * way the library modifies it.
+ * The plan of a plain script (see `isPlainScript`), or undefined where the library must decide.
+ * `ast` is the host parser's ESTree Program for `code`; it is modified the way the library modifies it.
  */
-export async function convertPlain(path: string, code: string, ast: unknown, scriptCov: ScriptCov): Promise<CoverageMapData | undefined> {
+export async function planPlain(path: string, code: string, ast: unknown): Promise<PlainPlan | undefined> {
+  const plan: PlainPlan = { maps: undefined, offsets: [], statements: [], functions: [], branches: [] }
   const hints = await ignoreHints(code)
-  if (hints.length === 1 && hints[0]!.type === 'file') return {}
+  if (hints.length === 1 && hints[0]!.type === 'file') return plan
   const locator = new IdentityLocator(code)
-  const ranges = normalize(scriptCov)
-  const file: FileData = {
-    path,
-    statementMap: {},
-    fnMap: {},
-    branchMap: {},
-    s: {},
-    f: {},
-    b: {},
-    meta: { lastBranch: 0, lastFunction: 0, lastStatement: 0, seen: {}, fnNames: new Map() },
-  }
+  const maps: FileMaps = { path, statementMap: {}, fnMap: {}, branchMap: {}, meta: { lastBranch: 0, lastFunction: 0, lastStatement: 0, seen: {}, fnNames: new Map() } }
+  plan.maps = maps
   const methodValues = new WeakSet<object>()
   const skipped = new WeakSet<object>()
   /** The node whose subtree an ignore hint (or a skipped branch) hides, until the walk leaves it. */
   let ignored: Node | false = false
-  const hintOf = (node: { start: number }): Hint['type'] | null => {
+  const hintOf = (node: { start: number }): string | null => {
     for (const hint of hints) if (hint.loc.end === node.start) return hint.type
     return null
   }
@@ -422,32 +159,33 @@ export async function convertPlain(path: string, code: string, ast: unknown, scr
     if (location === null) return
     const declLocation = locator.getLoc(decl)
     if (declLocation === null) return
-    addFunction(file, countAt((count || node).start, ranges), location, declLocation, functionName(node))
+    const id = addFunction(maps, location, declLocation, functionName(node))
+    ;(plan.functions[id] ??= []).push((count || node).start)
   }
   const onStatement = (node: Node, countNode?: Node): void => {
     const location = locator.getLoc(node)
     if (location === null) return
-    addStatement(file, location, countAt((countNode || node).start, ranges))
+    plan.statements[addStatement(maps, location)] = (countNode || node).start
   }
   const onBranch = (type: string, node: Node, branches: (Node | null | undefined)[]): void => {
     const location = locator.getLoc(node)
     if (location === null) return
     const locations: Location[] = []
-    const covered: number[] = []
+    const reads: number[] = []
     for (const branch of branches) {
       if (!branch) {
         locations.push(UNDEFINED_LOCATION)
-        const count = countAt(node.start, ranges)
-        covered.push(count - (covered.at(-1) || 0))
+        reads.push(~node.start)
         continue
       }
       const branchLocation = locator.getLoc(branch)
       if (branchLocation !== null) locations.push(branchLocation)
-      const inner = +(branch.type === 'BlockStatement')
-      covered.push(countAt(branch.start + inner, ranges))
+      reads.push(branch.start + +(branch.type === 'BlockStatement'))
     }
     if (type === 'if' && locations.length > 0) locations[0] = location
-    if (locations.length !== 0) addBranch(file, location, locations, type, covered)
+    if (locations.length === 0) return
+    const id = addBranch(maps, location, locations, type)
+    ;(plan.branches[id] ??= { size: locations.length, calls: [] }).calls.push(reads)
   }
   const asBlock = (node: Node): Node => ({ type: 'BlockStatement', body: [node], start: node.start, end: node.end })
 
@@ -583,5 +321,42 @@ export async function convertPlain(path: string, code: string, ast: unknown, scr
     if (error instanceof NotPlain) return undefined
     throw error
   }
-  return { [path]: file }
+  // Reads were recorded as offsets: make them indexes into the sorted offsets.
+  plan.offsets = [...new Set([...plan.statements, ...plan.functions.flat(), ...plan.branches.flatMap(({ calls }) => calls.flat().map((read) => (read < 0 ? ~read : read)))])].sort((a, b) => a - b)
+  const indexOf = new Map(plan.offsets.map((offset, index) => [offset, index]))
+  const index = (read: number): number => (read < 0 ? ~indexOf.get(~read)! : indexOf.get(read)!)
+  plan.statements = plan.statements.map(index)
+  plan.functions = plan.functions.map((reads) => reads.map(index))
+  for (const branch of plan.branches) branch.calls = branch.calls.map((reads) => reads.map(index))
+  return plan
+}
+
+/** A plan applied to one coverage of its script: ast-v8-to-istanbul's output for it. */
+export function applyPlan(plan: PlainPlan, scriptCov: ScriptCov): CoverageMapData {
+  if (!plan.maps) return {}
+  const at = countsAt(scriptCov, plan.offsets)
+  const s: Record<string, number> = {}
+  const f: Record<string, number> = {}
+  const b: Record<string, number[]> = {}
+  plan.statements.forEach((read, id) => (s[id] = at[read] || 0))
+  plan.functions.forEach((reads, id) => (f[id] = reads.reduce((sum, read) => sum + (at[read] || 0), 0)))
+  plan.branches.forEach(({ size, calls }, id) => {
+    const counts = new Array<number>(size).fill(0)
+    for (const reads of calls) {
+      const covered: number[] = []
+      for (const read of reads) covered.push(read >= 0 ? at[read]! : at[~read]! - (covered.at(-1) || 0))
+      covered.forEach((count, index) => {
+        if (counts[index] !== undefined) counts[index] += count
+      })
+    }
+    b[id] = counts
+  })
+  const { path, statementMap, fnMap, branchMap, meta } = plan.maps
+  return { [path]: { path, statementMap, fnMap, branchMap, s, f, b, meta } as FileCoverageData }
+}
+
+/** ast-v8-to-istanbul's output for a plain script, or undefined where the library must decide. */
+export async function convertPlain(path: string, code: string, ast: unknown, scriptCov: ScriptCov): Promise<CoverageMapData | undefined> {
+  const plan = await planPlain(path, code, ast)
+  return plan && applyPlan(plan, scriptCov)
 }

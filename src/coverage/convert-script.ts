@@ -1,15 +1,18 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ScriptCov, SourceMapCacheEntry, SourceMapData } from './v8-types.js'
+import type { PlainPlan } from './convert-plain.js'
+import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { convertPlain, isPlainScript } from './convert-plain.js'
+import { applyPlan, isPlainScript, planPlain } from './convert-plain.js'
 import { TS_EXTENSION, absoluteSourceUrls, executedCode, placeholderSource, stripTypes } from './executed-code.js'
 
 // One V8 script → istanbul file coverage. Scripts without a source map (most) go through
-// convert-plain.ts, which gives ast-v8-to-istanbul's exact output several times faster; the
-// library itself is loaded only for the others. File reads are synchronous: a conversion reads a
-// few small files and then parses, and async reads' thread-pool round trips cost more than the
-// reads (bench/).
+// convert-plain.ts, which gives ast-v8-to-istanbul's exact output several times faster, and its
+// plan is kept by content: the next coverage of the same code (the next collection in watch mode,
+// another server running the same file) needs no parse and no walk. The library itself is loaded
+// only for the other scripts. File reads are synchronous: a conversion reads a few small files
+// and then parses, and async reads' thread-pool round trips cost more than the reads (bench/).
 
 /** Parses JavaScript into an ESTree Program; the host runner's own parser gives identical maps. */
 export type ParseFn = (code: string) => Promise<unknown> | unknown
@@ -19,6 +22,26 @@ export interface ScriptConversion {
   data: CoverageMapData
   /** Set when the source map was unusable and the executed file was reported instead. */
   unmapped?: string
+}
+
+/** Plans kept per parser (a runner's parser may build other maps), by path and content hash; least recently used out first. */
+const plans = new WeakMap<ParseFn, Map<string, PlainPlan>>()
+const MAX_PLANS = 4000
+
+async function plainPlan(path: string, code: string, parse: ParseFn): Promise<PlainPlan | undefined> {
+  let byKey = plans.get(parse)
+  if (!byKey) plans.set(parse, (byKey = new Map()))
+  const key = `${path}\0${createHash('sha1').update(code).digest('base64')}`
+  let plan = byKey.get(key)
+  if (plan) {
+    byKey.delete(key)
+  } else {
+    plan = await planPlain(path, code, await parse(code))
+    if (!plan) return undefined
+    if (byKey.size >= MAX_PLANS) byKey.delete(byKey.keys().next().value!)
+  }
+  byKey.set(key, plan)
+  return plan
 }
 
 /** Loads the code the process executed for a script without a source map. */
@@ -85,8 +108,8 @@ export async function convertScript(
   // ast-v8-to-istanbul follows a `sourceMappingURL` comment by itself: blank it (same length, so
   // offsets hold) when the map was judged unusable above.
   if (map) code = code.replace(/(\/\/|\/\*)[#@]\s*sourceMappingURL=[^\n]*/g, (comment) => ' '.repeat(comment.length))
-  const ast = await parse(code)
-  // Most scripts take convert-plain's fast path; it returns undefined wherever the library decides.
-  const data = (isPlainScript(code, path) ? await convertPlain(path, code, ast, scriptCov) : undefined) ?? (await libraryConversion(code, ast, scriptCov))
+  // Most scripts take convert-plain's fast path; it has no plan wherever the library decides.
+  const plan = isPlainScript(code, path) ? await plainPlan(path, code, parse) : undefined
+  const data = plan ? applyPlan(plan, scriptCov) : await libraryConversion(code, await parse(code), scriptCov)
   return unmapped === undefined ? { data } : { data, unmapped }
 }

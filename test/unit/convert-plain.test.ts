@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import astV8ToIstanbul from 'ast-v8-to-istanbul'
 import { parseAstAsync } from 'vitest/node'
 import { describe, expect, test } from 'vitest'
-import { convertPlain, isPlainScript } from '../../src/coverage/convert-plain.js'
+import { applyPlan, convertPlain, isPlainScript, planPlain } from '../../src/coverage/convert-plain.js'
 import { parseWithAcorn } from '../../src/coverage/parse.js'
 
 // convert-plain.ts must give ast-v8-to-istanbul's output key for key (ids, locations, `Infinity`
@@ -142,6 +142,21 @@ describe('convertPlain equals ast-v8-to-istanbul', () => {
       }
     })
   }
+
+  // A plan is made once per content and applied to every later coverage of it (watch mode).
+  test('a kept plan applied to other coverage equals the library', async () => {
+    const path = join(packageDir('express'), 'lib', 'response.js')
+    const code = readFileSync(path, 'utf8')
+    const plan = await planPlain(path, code, parseWithAcorn(code))
+    expect(plan?.maps).toBeDefined()
+    for (const seed of [11, 12, 13]) {
+      const scriptCov = coverageFor(path, code, seed)
+      const library = await astV8ToIstanbul({ code, ast: parseWithAcorn(code) as never, coverage: structuredClone(scriptCov), wrapperLength: 0 })
+      expect(applyPlan(plan!, scriptCov)).toEqual(library)
+    }
+    const ignored = '/* istanbul ignore file */\nf()\n'
+    expect(applyPlan((await planPlain('/srv/f.js', ignored, parseWithAcorn(ignored)))!, coverageFor('/srv/f.js', ignored, 1))).toEqual({})
+  })
 
   test('leaves to the library what it does not reproduce', () => {
     expect(isPlainScript('f()\n//# sourceMappingURL=f.js.map\n', '/srv/f.js')).toBe(false)
