@@ -1,7 +1,6 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ScriptCov, SourceMapCacheEntry, SourceMapData } from './v8-types.js'
 import type { PlainPlan } from './convert-plain.js'
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { applyPlan, isPlainScript, planPlain } from './convert-plain.js'
@@ -24,23 +23,27 @@ export interface ScriptConversion {
   unmapped?: string
 }
 
-/** Plans kept per parser (a runner's parser may build other maps), by path and content hash; least recently used out first. */
-const plans = new WeakMap<ParseFn, Map<string, PlainPlan>>()
+/**
+ * Plans kept per parser (a runner's parser may build other maps) and path, with the code they were
+ * made from: a plan is reused only for the same content (compared as strings, which needs no hash
+ * and no crypto module in a fresh process). Least recently used out first.
+ */
+const plans = new WeakMap<ParseFn, Map<string, { code: string; plan: PlainPlan }>>()
 const MAX_PLANS = 4000
 
 async function plainPlan(path: string, code: string, parse: ParseFn): Promise<PlainPlan | undefined> {
-  let byKey = plans.get(parse)
-  if (!byKey) plans.set(parse, (byKey = new Map()))
-  const key = `${path}\0${createHash('sha1').update(code).digest('base64')}`
-  let plan = byKey.get(key)
-  if (plan) {
-    byKey.delete(key)
-  } else {
-    plan = await planPlain(path, code, await parse(code))
-    if (!plan) return undefined
-    if (byKey.size >= MAX_PLANS) byKey.delete(byKey.keys().next().value!)
+  let byPath = plans.get(parse)
+  if (!byPath) plans.set(parse, (byPath = new Map()))
+  const kept = byPath.get(path)
+  byPath.delete(path)
+  if (kept?.code === code) {
+    byPath.set(path, kept)
+    return kept.plan
   }
-  byKey.set(key, plan)
+  const plan = await planPlain(path, code, await parse(code))
+  if (!plan) return undefined
+  if (byPath.size >= MAX_PLANS) byPath.delete(byPath.keys().next().value!)
+  byPath.set(path, { code, plan })
   return plan
 }
 

@@ -1,5 +1,4 @@
 import type { SourceMapData } from './v8-types.js'
-import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import module from 'node:module'
 import { join } from 'node:path'
@@ -34,6 +33,8 @@ export function stripTypes(code: string): string {
  * undefined.
  */
 export async function executedCode(path: string, url: string, lineLengths: readonly number[] | undefined, sourcesDirs: readonly string[]): Promise<string | undefined> {
+  // node:crypto only here: most servers have no mapped script, and a fresh collector process pays for every module it loads.
+  const { createHash } = await import('node:crypto')
   const candidates = [path, ...sourcesDirs.map((dir) => join(dir, `${createHash('sha1').update(url).digest('hex')}.js`))]
   for (const candidate of candidates) {
     if (!existsSync(candidate)) continue
