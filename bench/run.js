@@ -44,7 +44,7 @@ const settings = {
   overheadRounds: quick ? 1 : 4,
   overheadSeconds: quick ? 1 : 3,
   v8costRounds: 3,
-  startupRounds: quick ? 1 : 7,
+  startupRounds: quick ? 1 : 15,
   teardownRounds: quick ? 1 : 5,
   workersList: quick ? [1, 4] : [1, 4, 16],
   checkpoints: quick ? 3 : 20,

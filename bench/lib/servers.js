@@ -35,7 +35,7 @@ export function probe(url) {
   })
 }
 
-/** Polls `url` every 50 ms (the session's own probe interval) until it answers 2xx. */
+/** Polls `url` every 10 ms (the session's own probe interval) until it answers 2xx. */
 export async function waitReady(url, child, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs
   let exited = false
@@ -44,7 +44,7 @@ export async function waitReady(url, child, timeoutMs = 60_000) {
     if (exited) throw new Error(`server exited before it was ready (${url})`)
     const status = await probe(url)
     if (status >= 200 && status < 400) return
-    await sleep(50)
+    await sleep(10)
   }
   throw new Error(`server not ready within ${timeoutMs} ms (${url})`)
 }
