@@ -2,7 +2,7 @@
 // The benchmark entry (`npm run bench` at the root builds first). Runs every suite side by side in
 // one run — interleaved rounds, medians, ratios — and writes bench/RESULTS.md and bench/results.json.
 //
-//   node bench/run.js                 everything (≈ 15 min on 2 cores)
+//   node bench/run.js                 everything (≈ 11 min on 2 cores)
 //   node bench/run.js --quick         a smoke run under a minute: Node 20 only, 1 round, short loads, 1 and 4
 //                                     workers (results not representative; `npm run bench:smoke` adds --no-write)
 //   node bench/run.js --only overhead,startup,teardown,memory,checkpoint,v8cost
