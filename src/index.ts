@@ -1,21 +1,23 @@
+import type { CoverageSession } from './collect.js'
+import type { OpenOptions } from './open.js'
 import type { ServerOptions } from './options.js'
-import type { SessionOptions } from './session.js'
+import { openSession } from './open.js'
 import { resolveServers } from './options.js'
-import { ServerCoverageSession } from './session.js'
 
 export type { GracefulShutdown, ServerOptions } from './options.js'
-export type { Collected, CollectOptions, ReadOptions, ServerCoverageSession } from './session.js'
+export type { Collected, CollectOptions, CoverageSession, ReadOptions } from './collect.js'
 export { ServerCoverageError, type ServerCoverageErrorCode } from './errors.js'
 
 /** Options of `startServerCoverage` besides the servers. */
-export interface StartOptions extends Omit<SessionOptions, 'servers'> {
-  /** Resolves relative `cwd` and `app` paths. @default process.cwd() */
+export interface StartOptions extends Partial<OpenOptions> {
+  /** Resolves relative `cwd` and `app` paths, and is where a running serve's `.server-coverage/serve.json` is looked for. @default process.cwd() */
   root?: string
 }
 
 /**
- * Starts one or more servers under coverage and waits until they are ready: the one way to start
- * a session (the Vitest, Jest, Playwright and CLI front ends call it too).
+ * Starts one or more servers under coverage and waits until they are ready — or attaches to a
+ * running `server-coverage serve` (`attach` option, or `SERVER_COVERAGE_ATTACH`): the one way to
+ * get a session (the Vitest, Jest, Playwright and CLI front ends go through it too).
  *
  * @example
  * const session = await startServerCoverage({ command: 'node server.js', url: '/health' })
@@ -23,7 +25,7 @@ export interface StartOptions extends Omit<SessionOptions, 'servers'> {
  * const { data } = await session.collect()   // istanbul CoverageMapData of what ran since the last collect
  * await session.stop()
  */
-export async function startServerCoverage(servers: ServerOptions | ServerOptions[], options: StartOptions = {}): Promise<ServerCoverageSession> {
-  const { root = process.cwd(), ...sessionOptions } = options
-  return ServerCoverageSession.start({ ...sessionOptions, servers: resolveServers(servers, root) })
+export async function startServerCoverage(servers: ServerOptions | ServerOptions[], options: StartOptions = {}): Promise<CoverageSession> {
+  const { root = process.cwd(), ...rest } = options
+  return openSession(resolveServers(servers, root), { ...rest, root })
 }

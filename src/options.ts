@@ -30,14 +30,32 @@ export interface ServerOptions {
    * @example 'createApp'
    */
   appExport?: string
+  /**
+   * Instead of `command`/`app`: attach to a running `server-coverage serve` (its address, or `true`
+   * to find it through `SERVER_COVERAGE_ATTACH` or `.server-coverage/serve.json`). The tests run
+   * against its servers, the coverage since the attach enters the report, and the servers keep
+   * running. Setting `SERVER_COVERAGE_ATTACH` in the runner's environment does the same for any
+   * configuration.
+   */
+  attach?: string | true
+  /**
+   * Instead of `command`/`app`: collect from servers started by something else (docker compose,
+   * pm2, another host). Listens at this `host:port` (loopback unless told otherwise) for network
+   * agents: processes started with `NODE_OPTIONS="--require server-coverage/agent"` (or the Python
+   * hook), `SERVER_COVERAGE_CONNECT=<this address>` and `SERVER_COVERAGE_TOKEN`, which send their
+   * coverage over that connection.
+   * @example '127.0.0.1:7171'
+   */
+  agents?: string
+  /** With `agents`: a file whose first line is the agents' token. @default the `SERVER_COVERAGE_TOKEN` environment variable */
+  tokenFile?: string
+  /**
+   * With `agents`: where the servers' paths are in this checkout, by prefix (`{ '/app': '.' }`),
+   * like Coverage.py's `[paths]`. Without it, paths are matched by file content.
+   */
+  pathMap?: Record<string, string>
   /** Number of worker processes for `app`. @default 2 */
   workers?: number
-  /**
-   * For `app`: send every request of one client (one TCP connection's address and port of the
-   * tests' HTTP agent, see the README) to the same worker, for apps that keep state in memory.
-   * Simpler: `workers: 1`. @default false
-   */
-  sticky?: boolean
   /**
    * Readiness probe: an HTTP URL that must answer 2xx/3xx. `{port}` is replaced by the port. A path
    * (`/health`) is resolved against `http://127.0.0.1:{port}`. @default a TCP connect to the port
@@ -85,8 +103,11 @@ export interface ResolvedServerOptions {
   command: string | undefined
   app: string | undefined
   appExport: string | undefined
+  attach: string | true | undefined
+  agents: string | undefined
+  tokenFile: string | undefined
+  pathMap: { from: string; to: string }[]
   workers: number
-  sticky: boolean
   url: string | undefined
   port: number | undefined
   cwd: string
@@ -97,14 +118,20 @@ export interface ResolvedServerOptions {
   stderr: 'pipe' | 'ignore'
   include: string[] | undefined
   exclude: string[] | undefined
-  runtime: 'node' | 'python'
+  /** `network` for an `agents` collector (its agents say what they run). */
+  runtime: 'node' | 'python' | 'network'
   /** Whether `runtime` was inferred from the command rather than given. */
   runtimeInferred: boolean
   python: string | undefined
   flushTimeout: number
 }
 
-const PYTHON_COMMANDS = /^(?:.*\/)?(?:uwsgi|gunicorn|python[\d.]*|flask|coverage)$/
+/**
+ * Programs that run a Python server: WSGI/ASGI servers (`gunicorn -k uvicorn.workers.UvicornWorker`
+ * is gunicorn), any Python (`python3 -m uvicorn`, `python manage.py runserver`), Django's
+ * `django-admin` and an executable `./manage.py`, Flask's CLI and `coverage run`.
+ */
+const PYTHON_COMMANDS = /^(?:.*\/)?(?:uwsgi|gunicorn|uvicorn|hypercorn|python[\d.]*|flask|coverage|django-admin(?:\.py)?|manage\.py)$/
 
 /** Infers the runtime from the command's program (after any `VAR=value` prefixes). */
 export function inferRuntime(command: string | undefined): 'node' | 'python' {
@@ -114,9 +141,16 @@ export function inferRuntime(command: string | undefined): 'node' | 'python' {
 
 const KNOWN_KEYS = new Set([
   'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
-  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport', 'sticky',
-  'python', 'flushTimeout',
+  'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport',
+  'python', 'flushTimeout', 'attach', 'agents', 'tokenFile', 'pathMap',
 ])
+
+/** What to do instead, for options people look for that we do not have. */
+const HINTS: Record<string, string> = {
+  sticky:
+    'There is no sticky mode: test clients such as supertest open a connection per request, and sticking by address sends all of them to one worker; for an app that keeps state in memory between requests, set `workers: 1`.',
+  reuseExistingServer: 'To test against a server that is already running, start it with `server-coverage serve` and use the `attach` option (or SERVER_COVERAGE_ATTACH).',
+}
 
 function describe(value: unknown): string {
   if (value === null) return '`null`'
@@ -174,20 +208,30 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   const options = input as Record<string, unknown>
   for (const key of Object.keys(options)) {
     if (!KNOWN_KEYS.has(key)) {
+      const hint = HINTS[key] ? ` ${HINTS[key]}` : ''
       throw new ServerCoverageError(
         'INVALID_OPTION',
-        `unknown option \`${prefix}${key}\`. Known options: ${[...KNOWN_KEYS].join(', ')}.`,
+        `unknown option \`${prefix}${key}\`.${hint} Known options: ${[...KNOWN_KEYS].join(', ')}.`,
       )
     }
   }
+
   const command = optionalString(options, 'command', prefix)
   const app = optionalString(options, 'app', prefix)
-  if ((command === undefined) === (app === undefined)) {
+  const attach = options.attach === true ? true : optionalString(options, 'attach', prefix)
+  const agents = optionalString(options, 'agents', prefix)
+  const given = [command, app, attach, agents].filter((value) => value !== undefined).length
+  if (given !== 1) {
     throw new ServerCoverageError(
       'INVALID_OPTION',
-      `give exactly one of the \`${prefix}command\` option (a command that starts your server) ` +
-        `or the \`${prefix}app\` option (a module exporting a request handler or app), got ${command === undefined ? 'neither' : 'both'}.`,
+      `give exactly one of the \`${prefix}command\` option (a command that starts your server), ` +
+        `the \`${prefix}app\` option (a module exporting a request handler or app), ` +
+        `the \`${prefix}attach\` option (a running \`server-coverage serve\`) ` +
+        `or the \`${prefix}agents\` option (servers started elsewhere), got ${given === 0 ? 'none' : 'more than one'}.`,
     )
+  }
+  if (attach !== undefined && many) {
+    throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}attach\` option attaches to every server of a running serve: give it alone, not in an array of servers.`)
   }
   const cwdOption = optionalString(options, 'cwd', prefix)
   const cwd = cwdOption === undefined ? root : resolve(root, cwdOption)
@@ -216,7 +260,7 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
         `write {port} in the URL, give a path such as "/health", or set \`port: ${urlPort}\`.`,
     )
   }
-  for (const appOnly of ['workers', 'appExport', 'sticky']) {
+  for (const appOnly of ['workers', 'appExport']) {
     if (command !== undefined && options[appOnly] !== undefined) {
       throw new ServerCoverageError(
         'INVALID_OPTION',
@@ -224,21 +268,31 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
       )
     }
   }
-  const sticky = options.sticky
-  if (sticky !== undefined && typeof sticky !== 'boolean') throw invalid(`${prefix}sticky`, 'a boolean', sticky)
+  for (const agentsOnly of ['tokenFile', 'pathMap']) {
+    if (agents === undefined && options[agentsOnly] !== undefined) {
+      throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}${agentsOnly}\` option applies to \`agents\` only.`)
+    }
+  }
+  const pathMap = options.pathMap
+  if (pathMap !== undefined && (pathMap === null || typeof pathMap !== 'object' || Array.isArray(pathMap) || Object.values(pathMap).some((to) => typeof to !== 'string'))) {
+    throw invalid(`${prefix}pathMap`, 'an object of path prefixes (`{ "/app": "." }`)', pathMap)
+  }
   const runtimeOption = options.runtime === undefined ? undefined : oneOf(options.runtime, `${prefix}runtime`, ['node', 'python'] as const, 'node')
   if (runtimeOption === 'python' && app !== undefined) {
     throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}app\` option hosts Node apps; for a Python server give a \`command\` (e.g. "uwsgi --ini app.ini").`)
   }
   return {
-    runtime: runtimeOption ?? inferRuntime(command),
+    runtime: agents !== undefined ? 'network' : (runtimeOption ?? inferRuntime(command)),
     runtimeInferred: runtimeOption === undefined,
     name: optionalString(options, 'name', prefix) ?? (index === 0 ? 'server' : `server${index + 1}`),
     command,
     app: app === undefined ? undefined : isAbsolute(app) ? app : resolve(cwd, app),
     appExport: optionalString(options, 'appExport', prefix),
+    attach,
+    agents,
+    tokenFile: optionalString(options, 'tokenFile', prefix),
+    pathMap: Object.entries((pathMap ?? {}) as Record<string, string>).map(([from, to]) => ({ from, to })),
     workers: optionalInteger(options.workers, `${prefix}workers`, 1, 256) ?? 2,
-    sticky: sticky ?? false,
     url,
     port,
     cwd,

@@ -1,22 +1,20 @@
-import type { CoverageMapData } from 'istanbul-lib-coverage'
-import type { ParseFn } from './coverage/convert.js'
+import type { Collected, CollectOptions, CoverageSession, ReadOptions, SessionRead } from './collect.js'
 import type { ServerScope } from './coverage/filter.js'
 import type { FlushResult } from './launch/control-server.js'
 import type { LaunchedServer } from './launch/launch.js'
 import type { ResolvedServerOptions } from './options.js'
-import type { RawCoverage, Runtime } from './runtimes/types.js'
+import type { Runtime } from './runtimes/types.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { toIstanbul } from './coverage/convert.js'
+import { convertRead } from './collect.js'
 import { reportFilter } from './coverage/filter.js'
-import { mergeInto } from './coverage/merge-into.js'
-import { parseWithAcorn } from './coverage/parse.js'
 import { createDataDir, removeDataDir } from './data-dir.js'
 import { flushMessages, forcedMessage } from './diagnostics.js'
 import { ControlServer } from './launch/control-server.js'
 import { describeServer, launchServer, stopServer } from './launch/launch.js'
-import { defaultLog, plural, unmatchedMessage } from './messages.js'
+import { ServerCoverageError, formatOutputTail } from './errors.js'
+import { defaultLog, plural } from './messages.js'
 import { loadRuntime } from './runtimes/index.js'
 
 /** Options of a session: the servers, and whether to measure coverage at all. */
@@ -28,51 +26,10 @@ export interface SessionOptions {
   log?: (line: string) => void
 }
 
-/** Options of a read: the runner's own say in which files are reported. */
-export interface ReadOptions {
-  /**
-   * The runner's "is this file reported?" (Vitest's coverage include/exclude, Jest's
-   * `collectCoverageFrom`): decides for servers without their own `include`/`exclude`.
-   */
-  filter?: (path: string) => boolean
-}
-
-/** Options of a collection. */
-export interface CollectOptions extends ReadOptions {
-  /** JavaScript parser for the V8 → istanbul conversion; the host runner's own gives identical maps. @default acorn */
-  parse?: ParseFn
-}
-
-/** One server's part of a read, in its runtime's own form (plain data). */
-export interface ServerRead {
-  name: string
-  /** What `reportFilter` needs to decide the files of this server (with the runner's predicate). */
-  scope: ServerScope
-  coverage: RawCoverage
-}
-
-/** What a read produced: what ran since the previous read, per server, unconverted. */
-export interface SessionRead {
-  servers: ServerRead[]
-  processes: number
-  files: number
-  /** Server processes that did not acknowledge the flush (their data since their last flush is missing). */
-  unanswered: number
-}
-
-/** What a collection produced. */
-export interface Collected {
-  /** Istanbul data of the server files, keyed by absolute path. */
-  data: CoverageMapData
-  processes: number
-  files: number
-  /** Server processes that did not acknowledge the flush (their data since their last flush is missing). */
-  unanswered: number
-}
-
 interface RunningServer {
   options: ResolvedServerOptions
-  launched: LaunchedServer
+  /** Undefined for a network collector: those servers were started by something else. */
+  launched: LaunchedServer | undefined
   control: ControlServer
   runtime: Runtime
   stopped: boolean
@@ -89,7 +46,7 @@ const scopeOf = (options: ResolvedServerOptions): ServerScope => ({ cwd: options
  * server runs on: `start` → [tests] → `collect`/`read` (any number of times: each returns what
  * ran since the previous one) → `stop`.
  */
-export class ServerCoverageSession {
+export class ServerCoverageSession implements CoverageSession {
   readonly #servers: RunningServer[] = []
   readonly #dataDir: string
   readonly #log: (line: string) => void
@@ -121,14 +78,20 @@ export class ServerCoverageSession {
     // The index keeps folders unique and inside the data dir whatever the name (`..`, `a b` vs `a_b`).
     const dir = join(this.#dataDir, `${this.#servers.length}-${options.name.replace(/[^\w-]/g, '_')}`)
     await mkdir(dir, { recursive: true, mode: 0o700 })
-    const control = new ControlServer(join(dir, 'control.sock'))
-    await control.listen()
     const label = options.name === 'server' ? '' : `${options.name}: `
     const log = (line: string): void => this.#log(label + line)
+    const socketPath = join(dir, 'control.sock')
+    const runtime = await (await loadRuntime(options.runtime))({ options, dir, socketPath, coverage: this.#coverage, log })
+    const control = new ControlServer(socketPath, runtime.network)
+    await listenControl(control, options)
+    if (runtime.network) {
+      // Servers started by something else: nothing to launch, their agents connect to us.
+      this.#servers.push({ options, launched: undefined, control, runtime, stopped: false })
+      log(`listening for network agents at ${control.socketPath} (their SERVER_COVERAGE_CONNECT; token from ${options.tokenFile ?? 'SERVER_COVERAGE_TOKEN'})`)
+      return
+    }
     let launched: LaunchedServer
-    let runtime: Runtime
     try {
-      runtime = await (await loadRuntime(options.runtime))({ options, dir, socketPath: control.socketPath, coverage: this.#coverage, log })
       if (options.runtimeInferred && options.runtime !== 'node') {
         const name = options.runtime[0]!.toUpperCase() + options.runtime.slice(1)
         log(`"${options.command}" looks like a ${name} server (runtime '${options.runtime}'; set the \`runtime\` option to override)`)
@@ -140,7 +103,17 @@ export class ServerCoverageSession {
       throw error
     }
     this.#servers.push({ options, launched, control, runtime, stopped: false })
-    if (this.#coverage) await runtime.verify()
+    if (this.#coverage) {
+      try {
+        await runtime.verify()
+      } catch (error) {
+        // Like every start failure, it ends with what the server printed.
+        if (error instanceof ServerCoverageError) error.message += formatOutputTail(launched.output.tail())
+        throw error
+      }
+    }
+    // The app host's primary and every worker register; a worker can listen before its agent has.
+    if (launched.workers) await control.waitForRegistrations(launched.workers.total + 1, 2000)
     log(`ready at ${launched.baseUrl} in ${launched.readyMs} ms (${readyDetail(launched, control.live.length)})`)
   }
 
@@ -151,7 +124,7 @@ export class ServerCoverageSession {
 
   /** Base URL of each server by name, in start order. */
   get urls(): Record<string, string> {
-    return Object.fromEntries(this.#servers.map((server) => [server.options.name, server.launched.baseUrl]))
+    return Object.fromEntries(this.#servers.flatMap((server) => (server.launched ? [[server.options.name, server.launched.baseUrl]] : [])))
   }
 
   /**
@@ -185,7 +158,7 @@ export class ServerCoverageSession {
     for (const server of this.#servers) {
       const scope = scopeOf(server.options)
       const result = await server.runtime.read({ final: server.stopped, filter: reportFilter(scope, options.filter), agents: server.control.processes })
-      read.servers.push({ name: server.options.name, scope, coverage: result.coverage })
+      for (const coverage of [result.coverage].flat()) read.servers.push({ name: server.options.name, scope, coverage })
       read.processes += result.processes
       read.files += result.files
     }
@@ -202,22 +175,6 @@ export class ServerCoverageSession {
     return this.#readAll(options, await this.#flushAll())
   }
 
-  /** Converts a read to istanbul data: each server's files filtered, several servers' files added up. */
-  async #convert(read: SessionRead, options: CollectOptions, startedAt: number): Promise<Collected> {
-    const data: CoverageMapData = {}
-    for (const server of read.servers) {
-      const conversion = await toIstanbul(server.coverage, options.parse ?? parseWithAcorn)
-      for (const failure of conversion.failed) this.#log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
-      for (const { path, reason } of conversion.unmapped) this.#log(`${path}: ${reason}; reported as the file that ran`)
-      const { accepts } = reportFilter(server.scope, options.filter)
-      const kept = Object.fromEntries(Object.entries(conversion.data).filter(([file]) => accepts(file)))
-      for (const [file, count] of mergeInto(data, kept)) this.#log(unmatchedMessage(file, count, 'another server\'s map of it'))
-    }
-    const files = Object.keys(data).length
-    this.#log(`collected coverage from ${plural(read.processes, 'process')}, ${plural(files, 'file')} in ${Date.now() - startedAt} ms`)
-    return { data, processes: read.processes, files: read.files, unanswered: read.unanswered }
-  }
-
   /**
    * Flushes every live server process, reads what ran since the previous read, and converts it
    * to istanbul data (V8 once per script, with Node's source maps).
@@ -225,7 +182,7 @@ export class ServerCoverageSession {
   async collect(options: CollectOptions = {}): Promise<Collected> {
     const startedAt = Date.now()
     if (!this.#coverage) return { data: {}, processes: 0, files: 0, unanswered: 0 }
-    return this.#convert(await this.read(options), options, startedAt)
+    return convertRead(await this.read(options), options, startedAt, this.#log)
   }
 
   /**
@@ -236,30 +193,77 @@ export class ServerCoverageSession {
    */
   async stop(options: CollectOptions & { collect?: boolean } = {}): Promise<Collected | undefined> {
     const startedAt = Date.now()
-    const collect = options.collect === true && this.#coverage && this.#servers.length > 0
-    const unanswered = collect ? await this.#flushAll() : 0
+    if (options.collect !== true || !this.#coverage || this.#servers.length === 0) {
+      await this.#stopAll()
+      return undefined
+    }
+    // Convert before the data goes: the agent's saved copies of in-memory code (tsx) live there.
+    const read = await this.stopAndRead({ ...options, keepData: true })
+    try {
+      return await convertRead(read, options, startedAt, this.#log)
+    } finally {
+      await removeDataDir(this.#dataDir)
+    }
+  }
+
+  /**
+   * `stop` with a final read, unconverted: every live process is flushed before anything is
+   * signalled, then the servers stop, then what ran since the previous read (shutdown code
+   * included) is read. For a `serve`, which sums reads for its clients.
+   */
+  async stopAndRead(options: ReadOptions & { keepData?: boolean } = {}): Promise<SessionRead> {
+    const unanswered = this.#coverage ? await this.#flushAll() : 0
+    await this.#stopAll(false)
+    try {
+      return this.#coverage ? await this.#readAll(options, unanswered) : { servers: [], processes: 0, files: 0, unanswered: 0 }
+    } finally {
+      // The raw read names folders of saved sources (tsx): a caller converting it later keeps them until done.
+      if (!options.keepData) await removeDataDir(this.#dataDir)
+    }
+  }
+
+  /** Whether the servers run under coverage. */
+  get coverage(): boolean {
+    return this.#coverage
+  }
+
+  /** Signals every server's group, waits, SIGKILLs what is left; removes the data unless told to keep it for a last read. */
+  async #stopAll(removeData = true): Promise<void> {
     await Promise.all(
       this.#servers
         .filter((server) => !server.stopped)
         .map(async (server) => {
           server.stopped = true
-          const { forced } = await stopServer(server.launched, server.options)
-          const message = forcedMessage(server.options.name, forced, server.options.gracefulShutdown)
-          if (message) this.#log(message)
+          if (server.launched) {
+            const { forced } = await stopServer(server.launched, server.options)
+            const message = forcedMessage(server.options.name, forced, server.options.gracefulShutdown)
+            if (message) this.#log(message)
+          } else {
+            // Network agents keep their servers running; they reconnect to the next collector.
+            server.control.sayGoodbye()
+          }
           await server.control.close()
         }),
     )
-    try {
-      return collect ? await this.#convert(await this.#readAll(options, unanswered), options, startedAt) : undefined
-    } finally {
-      await removeDataDir(this.#dataDir)
-    }
+    if (removeData) await removeDataDir(this.#dataDir)
   }
 }
 
 /** `4 of 4 workers listening, 5 processes registered` (app) or `3 processes registered so far`. */
 function readyDetail(launched: LaunchedServer, registered: number): string {
-  const workers = (launched as { workers?: { listening: number; total: number } }).workers
+  const workers = launched.workers
   if (workers) return `${workers.listening} of ${workers.total} workers listening, ${plural(registered, 'process')} registered`
   return `${plural(registered, 'process')} registered so far`
+}
+
+/** Listens on the control channel; a network address that is taken is said as such. */
+async function listenControl(control: ControlServer, options: ResolvedServerOptions): Promise<void> {
+  try {
+    await control.listen()
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && options.agents !== undefined) {
+      throw new ServerCoverageError('PORT_IN_USE', `the \`agents\` address ${options.agents} is already in use: is another collector (\`serve --agents\`) running? Stop it, or choose another port.`, { cause: error })
+    }
+    throw error
+  }
 }

@@ -22,6 +22,9 @@ import fs = require('node:fs')
 import net = require('node:net')
 import v8 = require('node:v8')
 import workerThreads = require('node:worker_threads')
+import lines = require('./lines.cjs')
+
+const { onLines } = lines
 
 // `node:crypto`, `node:inspector` and `node:os` are required where they are used: every process
 // of the server loads this file before the app, under block coverage, and those modules are only
@@ -134,10 +137,8 @@ function stopOrphan(): void {
 
 function connect(path: string): void {
   const socket = net.createConnection(path)
-  let buffered = ''
   let welcomed = false
   let saidBye = false
-  socket.setEncoding('utf8')
   socket.on('connect', () => {
     const hello = {
       t: 'hello',
@@ -149,33 +150,20 @@ function connect(path: string): void {
     socket.write(`${JSON.stringify(hello)}\n`)
     socket.unref()
   })
-  socket.on('data', (chunk: string) => {
-    buffered += chunk
-    let newline = buffered.indexOf('\n')
-    while (newline !== -1) {
-      const line = buffered.slice(0, newline)
-      buffered = buffered.slice(newline + 1)
-      newline = buffered.indexOf('\n')
-      let message: { t?: string; id?: number }
+  onLines(socket, (message) => {
+    if (message.t === 'flush') {
+      let error: string | undefined
       try {
-        message = JSON.parse(line) as { t?: string; id?: number }
-      } catch {
-        continue
+        takeCoverage()
+      } catch (cause) {
+        error = String(cause)
       }
-      if (message.t === 'flush') {
-        let error: string | undefined
-        try {
-          takeCoverage()
-        } catch (cause) {
-          error = String(cause)
-        }
-        // `at` lets the collector tell a later exit-time file from this one (see waitForNewMillisecond).
-        socket.write(`${JSON.stringify({ t: 'flushed', id: message.id, error, at: lastCoverageWriteMs })}\n`)
-      } else if (message.t === 'welcome') {
-        welcomed = true
-      } else if (message.t === 'bye') {
-        saidBye = true
-      }
+      // `at` lets the collector tell a later exit-time file from this one (see waitForNewMillisecond).
+      socket.write(`${JSON.stringify({ t: 'flushed', id: message.id, error, at: lastCoverageWriteMs })}\n`)
+    } else if (message.t === 'welcome') {
+      welcomed = true
+    } else if (message.t === 'bye') {
+      saidBye = true
     }
   })
   // A collector that is gone is not an error for the app: never throw from here.
@@ -186,7 +174,10 @@ function connect(path: string): void {
   })
 }
 
-if (socketPath) {
+if (process.env.SERVER_COVERAGE_CONNECT) {
+  // A server we did not start: the network agent (./remote.cts) does everything instead.
+  require('./remote.cjs')
+} else if (socketPath) {
   if (sourcesDir && runsInMemoryCode()) watchScripts()
   if (workerThreads.isMainThread) installSignalHandlers()
   process.on('exit', onExit)

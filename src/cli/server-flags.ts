@@ -8,7 +8,6 @@ export const SERVER_FLAGS = {
   app: { type: 'string' },
   'app-export': { type: 'string' },
   workers: { type: 'string' },
-  sticky: { type: 'boolean' },
   url: { type: 'string' },
   port: { type: 'string' },
   cwd: { type: 'string' },
@@ -23,6 +22,9 @@ export const SERVER_FLAGS = {
   python: { type: 'string' },
   name: { type: 'string' },
   'show-output': { type: 'boolean' },
+  agents: { type: 'string' },
+  'token-file': { type: 'string' },
+  'path-map': { type: 'string', multiple: true },
 } as const
 
 /** The help text of the server flags (kept next to their definition). */
@@ -31,7 +33,6 @@ export const SERVER_FLAGS_HELP = `Server options (or --config):
   --app <module>                  a module exporting an http handler / Express / Koa / Fastify app, hosted by our cluster
   --app-export <name>             the export of --app to serve (default: the default export, app or handler)
   --workers <n>                   workers for --app (default 2)
-  --sticky                        for --app: keep each client on one worker (see the README)
   --url <url|/path>               readiness probe, must answer 2xx/3xx (default: TCP connect)
   --port <n>                      port (default: a free one), passed as PORT
   --cwd <dir>                     working directory of the server
@@ -46,12 +47,51 @@ export const SERVER_FLAGS_HELP = `Server options (or --config):
   --python <path>                 Python servers: the interpreter that reads the coverage data
   --name <name>                   key of SERVER_URL_<NAME>
   --show-output                   show the server's stdout/stderr
-  --config <file>                 server options from a file (default: server-coverage.config.* or package.json "serverCoverage")`
+  --config <file>                 server options from a file (default: server-coverage.config.* or package.json "serverCoverage")
+
+Servers started by something else (docker compose, pm2, another host):
+  --agents <host:port>            also (or only) collect from network agents connecting here (loopback
+                                  unless you give another address); their processes run with
+                                  NODE_OPTIONS="--require server-coverage/agent", SERVER_COVERAGE_CONNECT=<host:port>
+                                  and SERVER_COVERAGE_TOKEN
+  --token-file <file>             the agents' shared secret (default: the SERVER_COVERAGE_TOKEN variable)
+  --path-map <server>=<local>     where the servers' paths are in this checkout (repeatable; default:
+                                  matched by file content)`
 
 function integer(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined
   if (!/^-?\d+$/.test(value)) throw new UsageError(`expected the \`--${flag}\` option to be an integer, got \`${value}\``)
   return Number(value)
+}
+
+/** The `--agents` collector as a server entry (with the include/exclude flags), or undefined. */
+export function agentsFromFlags(values: ParsedValues): ServerOptions | undefined {
+  const agents = stringFlag(values, 'agents')
+  if (agents === undefined) {
+    if (stringFlag(values, 'token-file') !== undefined || listFlag(values, 'path-map').length > 0) throw new UsageError('--token-file and --path-map apply to --agents')
+    return undefined
+  }
+  const pathMap: Record<string, string> = {}
+  for (const pair of listFlag(values, 'path-map')) {
+    const equals = pair.indexOf('=')
+    if (equals <= 0) throw new UsageError(`expected the \`--path-map\` option as FROM=TO, got \`${pair}\``)
+    pathMap[pair.slice(0, equals)] = pair.slice(equals + 1)
+  }
+  const globs = (name: string): string[] | undefined => {
+    const list = listFlag(values, name).flatMap(splitList)
+    return list.length > 0 ? list : undefined
+  }
+  const options: Record<string, unknown> = {
+    name: 'agents',
+    agents,
+    tokenFile: stringFlag(values, 'token-file'),
+    pathMap: Object.keys(pathMap).length > 0 ? pathMap : undefined,
+    include: globs('include'),
+    exclude: globs('exclude'),
+    cwd: stringFlag(values, 'cwd'),
+  }
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key]
+  return options as ServerOptions
 }
 
 /**
@@ -78,7 +118,6 @@ export function serverOptionsFromFlags(values: ParsedValues): ServerOptions | un
     app: get('app'),
     appExport: get('app-export'),
     workers: integer('workers', get('workers')),
-    sticky: values.sticky === true ? true : undefined,
     url: get('url'),
     port: integer('port', get('port')),
     cwd: get('cwd'),

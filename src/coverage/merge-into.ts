@@ -8,6 +8,8 @@ import type { BranchMapping, CoverageMapData, FileCoverageData, FunctionMapping,
 // - a location the target lacks is never added: when both sides describe one file with different
 //   maps (transformed differently), the target's map is kept and nothing is counted twice; the
 //   covered locations left out are returned, for one message (`unmatchedMessage`);
+// - counts add up, except for data whose counts are hits (0/1, Coverage.py): those combine as
+//   "ran in any" (`coverage combine`), so a line hit in two reads or two servers stays 1;
 // - a target file with no hit at all (an "untested file" placeholder a runner lists for its
 //   `include`) takes the source's map instead: nothing is lost to a placeholder's other transform.
 
@@ -46,25 +48,29 @@ export function hasNoHits(file: FileCoverageData): boolean {
   )
 }
 
+/** How counts of the same location combine. */
+export type Counts = 'executions' | 'hits'
+
 /**
  * Adds the hits of `source` onto `target` (mutated) by location. Returns how many of `source`'s
  * covered locations had no counterpart in `target` (left out).
  */
-export function addByLocation(target: FileCoverageData, source: FileCoverageData): number {
+export function addByLocation(target: FileCoverageData, source: FileCoverageData, counts: Counts = 'executions'): number {
+  const add = counts === 'hits' ? (a: number, b: number): number => (a || b ? 1 : 0) : (a: number, b: number): number => a + b
   let unmatched = 0
   const statements = indexBy(target.statementMap, rangeKey)
   for (const [id, range] of Object.entries(source.statementMap)) {
     const hits = source.s[id] ?? 0
     const targetId = statements.get(rangeKey(range))
     if (targetId === undefined) unmatched += hits > 0 ? 1 : 0
-    else target.s[targetId] = (target.s[targetId] ?? 0) + hits
+    else target.s[targetId] = add(target.s[targetId] ?? 0, hits)
   }
   const functions = indexBy(target.fnMap, functionKey)
   for (const [id, fn] of Object.entries(source.fnMap)) {
     const hits = source.f[id] ?? 0
     const targetId = functions.get(functionKey(fn))
     if (targetId === undefined) unmatched += hits > 0 ? 1 : 0
-    else target.f[targetId] = (target.f[targetId] ?? 0) + hits
+    else target.f[targetId] = add(target.f[targetId] ?? 0, hits)
   }
   const branches = indexBy(target.branchMap, branchKey)
   for (const [id, branch] of Object.entries(source.branchMap)) {
@@ -72,7 +78,7 @@ export function addByLocation(target: FileCoverageData, source: FileCoverageData
     const targetId = branches.get(branchKey(branch))
     const targetHits = targetId === undefined ? undefined : target.b[targetId]
     if (targetHits === undefined || targetHits.length !== hits.length) unmatched += hits.some((h) => h > 0) ? 1 : 0
-    else hits.forEach((h, i) => (targetHits[i] = (targetHits[i] ?? 0) + h))
+    else hits.forEach((h, i) => (targetHits[i] = add(targetHits[i] ?? 0, h)))
   }
   return unmatched
 }
@@ -114,8 +120,11 @@ export function coverageMapTarget(map: { data: object; filter(keep: (file: strin
 /** Covered locations of the source that had no counterpart, by file. */
 export type Unmatched = Map<string, number>
 
-/** Merges `source` into `target` by the rule above. `source`'s file objects may be adopted by the target. */
-export function mergeInto(target: CoverageMapData | MergeTarget, source: CoverageMapData): Unmatched {
+/**
+ * Merges `source` into `target` by the rule above. `source`'s file objects may be adopted by the
+ * target. `counts: 'hits'` when both sides hold 0/1 hit flags (Coverage.py data).
+ */
+export function mergeInto(target: CoverageMapData | MergeTarget, source: CoverageMapData, counts: Counts = 'executions'): Unmatched {
   const into = typeof (target as MergeTarget).get === 'function' && typeof (target as MergeTarget).set === 'function' ? (target as MergeTarget) : dataTarget(target as CoverageMapData)
   const unmatched: Unmatched = new Map()
   for (const [file, data] of Object.entries(source)) {
@@ -125,7 +134,7 @@ export function mergeInto(target: CoverageMapData | MergeTarget, source: Coverag
       into.set(file, fileCoverage)
       continue
     }
-    const count = addByLocation(existing, fileCoverage)
+    const count = addByLocation(existing, fileCoverage, counts)
     if (count > 0) unmatched.set(file, (unmatched.get(file) ?? 0) + count)
   }
   return unmatched

@@ -6,6 +6,7 @@ import getPort from 'get-port'
 import { onProcessExit } from '../cleanup.js'
 import { ServerCoverageError, formatOutputTail } from '../errors.js'
 import { planCommand, substitutePort } from './command.js'
+import { hostEnv, waitForHost } from './host-channel.js'
 import { OutputTail } from './output-tail.js'
 import { signalGroup, waitForGroupExit } from './process-group.js'
 import { probeHttp, probePort, waitForReady } from './ready.js'
@@ -25,6 +26,8 @@ export interface LaunchedServer {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
   /** Milliseconds from spawn to ready. */
   readyMs: number
+  /** For `app`: how many of the host's workers listen (all of them once ready). */
+  workers?: { listening: number; total: number }
 }
 
 /** What the launcher adds to the server's environment (coverage dir, agent, control socket). */
@@ -75,13 +78,13 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
   const plan = options.app
     ? { file: process.execPath, args: [launchEnv.hostScript], shell: false }
     : planCommand(substitutePort(options.command ?? '', port))
-  const appEnv: Record<string, string> = options.app
-    ? { SERVER_COVERAGE_APP: options.app, SERVER_COVERAGE_WORKERS: String(options.workers) }
-    : {}
+  const appEnv = options.app ? hostEnv(options, port) : {}
   const env = { ...process.env, ...options.env, PORT: String(port), ...appEnv, ...launchEnv.env }
   const output = new OutputTail()
   const startedAt = Date.now()
-  const child = spawn(plan.file, plan.args, { cwd: options.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  // The app host reports its workers over an IPC channel (fd 3); a command gets none.
+  const stdio = options.app ? (['ignore', 'pipe', 'pipe', 'ipc'] as const) : (['ignore', 'pipe', 'pipe'] as const)
+  const child = spawn(plan.file, plan.args, { cwd: options.cwd, env, detached: true, stdio: [...stdio] })
   output.attach(child.stdout, options.stdout === 'pipe' ? process.stdout : undefined, `[${options.name}] `)
   output.attach(child.stderr, options.stderr === 'pipe' ? process.stderr : undefined, `[${options.name}] `)
 
@@ -99,6 +102,7 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
   const url = options.url === undefined ? undefined : options.url.startsWith('/') ? baseUrl + options.url : substitutePort(options.url, port)
   const probe = url ? () => probeHttp(url) : () => probePort(port)
   const deadline = startedAt + options.timeout
+  if (options.app) return waitForApp(options, { child, pgid, port, baseUrl, label, output, exited, startedAt }, url ? probe : undefined, deadline, abort.signal)
   const ready = await Promise.race([waitForReady(probe, deadline, abort.signal), spawnError])
 
   if (ready === true) {
@@ -106,11 +110,7 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
   }
   // Not ready: remember why, then make sure nothing is left behind before explaining.
   const exitedEarly = abort.signal.aborted
-  if (pgid !== undefined) {
-    signalGroup(pgid, 'SIGKILL')
-    forgetGroup(pgid)
-  }
-  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000))])
+  await abandon(pgid, exited)
   const tail = formatOutputTail(output.tail())
   if (ready !== false) {
     const error = ready
@@ -129,9 +129,8 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
     const notFound = plan.shell && code === 127 ? ' The shell could not find the command (exit 127).' : ''
     throw new ServerCoverageError(
-      options.app ? 'APP_INVALID' : 'SERVER_EXITED',
-      `the server "${label}" ${how} before it was ready.${notFound} ` +
-        `Check the \`${options.app ? 'app' : 'command'}\` option and the output below.${tail}`,
+      'SERVER_EXITED',
+      `the server "${label}" ${how} before it was ready.${notFound} Check the \`command\` option and the output below.${tail}`,
     )
   }
   const what = url ? `${url} did not answer with a 2xx/3xx status` : `nothing accepted connections on port ${port}`
@@ -141,6 +140,47 @@ export async function launchServer(options: ResolvedServerOptions, launchEnv: La
       `Make sure it listens on the port from the PORT environment variable${options.command?.includes('{port}') ? ' or {port}' : ''}, ` +
       `check the \`url\` option, or raise \`timeout\`.${tail}`,
   )
+}
+
+/** Kills a group that did not become ready and waits (bounded) for its leader, so the output tail is complete. */
+async function abandon(pgid: number | undefined, exited: Promise<unknown>): Promise<void> {
+  if (pgid !== undefined) {
+    signalGroup(pgid, 'SIGKILL')
+    forgetGroup(pgid)
+  }
+  await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000))])
+}
+
+interface SpawnedHost {
+  child: ChildProcess
+  pgid: number | undefined
+  port: number
+  baseUrl: string
+  label: string
+  output: OutputTail
+  exited: LaunchedServer['exited']
+  startedAt: number
+}
+
+/** `app`: ready once the host says every worker listens (and `url`, when given, answers); else one error. */
+async function waitForApp(options: ResolvedServerOptions, host: SpawnedHost, probe: (() => Promise<boolean>) | undefined, deadline: number, signal: AbortSignal): Promise<LaunchedServer> {
+  const readiness = await waitForHost(host.child, probe, deadline, signal)
+  if (readiness.t === 'ready' && host.pgid !== undefined) {
+    const { t: _, ...workers } = readiness
+    return { ...host, pgid: host.pgid, readyMs: Date.now() - host.startedAt, workers }
+  }
+  await abandon(host.pgid, host.exited)
+  const tail = formatOutputTail(host.output.tail())
+  if (readiness.t === 'failed') throw new ServerCoverageError(readiness.code, `${readiness.message}${tail}`)
+  if (readiness.t === 'timeout') {
+    const what = readiness.probe
+      ? `all ${readiness.total} workers were listening, but ${options.url} did not answer with a 2xx/3xx status (check the \`url\` option)`
+      : `${readiness.listening} of ${readiness.total ?? options.workers} workers were listening (a slow import or factory?)`
+    throw new ServerCoverageError('READY_TIMEOUT', `the server "${host.label}" was not ready within ${options.timeout} ms (the \`timeout\` option): ${what}. Raise \`timeout\` if it only needs longer.${tail}`)
+  }
+  const { code, signal: killedBy } = await host.exited
+  const how = killedBy ? `was killed by ${killedBy}` : `exited with code ${code}`
+  throw new ServerCoverageError('SERVER_EXITED', `the app host for "${host.label}" ${how} before it was ready. Check the \`app\` option and the output below.${tail}`)
 }
 
 /** What stopping a server found. */

@@ -4,6 +4,7 @@ import type { RuntimeFactory } from './types.js'
 export const RUNTIMES = {
   node: async () => (await import('./node/index.js')).createNodeRuntime,
   python: async () => (await import('./python/index.js')).createPythonRuntime,
+  network: async () => (await import('./network/index.js')).createNetworkRuntime,
 } as const satisfies Record<string, () => Promise<RuntimeFactory>>
 
 export type RuntimeName = keyof typeof RUNTIMES

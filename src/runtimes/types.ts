@@ -1,7 +1,7 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ReportFilter } from '../coverage/filter.js'
 import type { ScriptCov, SourceMapCacheEntry } from '../coverage/v8-types.js'
-import type { AgentProcess } from '../launch/control-server.js'
+import type { AgentProcess, NetworkOptions } from '../launch/control-server.js'
 import type { ResolvedServerOptions } from '../options.js'
 
 // The one contract every runtime (node, python, the next one) implements. The session wires
@@ -34,6 +34,12 @@ export interface V8Coverage {
 export interface IstanbulCoverage {
   format: 'istanbul'
   data: CoverageMapData
+  /**
+   * What a count means: `executions` (how many times it ran; data of several reads or servers add
+   * up) or `hits` (ran or not, 0/1, as Coverage.py records: several reads or servers combine as
+   * "ran in any", the way `coverage combine` does). @default 'executions'
+   */
+  counts?: 'executions' | 'hits'
 }
 
 /** Coverage in the form its runtime produces it: plain, serialisable data. */
@@ -41,7 +47,8 @@ export type RawCoverage = V8Coverage | IstanbulCoverage
 
 /** What one read returned: what ran since the previous read, nothing counted twice. */
 export interface RuntimeRead {
-  coverage: RawCoverage
+  /** In the runtime's own form; a runtime that gathers several forms (the network collector) gives one part per form. */
+  coverage: RawCoverage | RawCoverage[]
   /** Distinct processes (and worker threads) whose data is in this read. */
   processes: number
   /** Data files read. */
@@ -73,6 +80,11 @@ export interface Runtime {
   verify(): Promise<void>
   /** Returns what ran since the previous read (a delta), filtered; never the same data twice. */
   read(request: ReadRequest): Promise<RuntimeRead>
+  /**
+   * When set, the runtime starts no server: its control channel listens on TCP for network agents
+   * (servers started by something else) instead of a private Unix socket.
+   */
+  readonly network?: NetworkOptions
 }
 
 /** Builds a runtime for one server. */

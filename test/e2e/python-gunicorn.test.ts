@@ -1,30 +1,32 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
-import { fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, statementHits, tempDirs } from './harness.js'
-import { coveragePyTotals, missingPythonTools } from './python-support.js'
+import { fileCoverage, lineOf, makeProject, newMark, processesMarked, readCoverage, runCli, runVitest, statementHits, tempDirs } from './harness.js'
+import { coverageReport, expectSameAsCoverageReport, missingPythonTools } from './python-support.js'
 
 const missing = missingPythonTools(['gunicorn', 'uwsgi'])
 const track = tempDirs()
 
 function project(fixture: string): string {
-  const dir = makeProject(fixture)
-  track(dir)
-  return dir
+  return track(makeProject(fixture))
 }
 
 describe.skipIf(missing.length > 0)('gunicorn and plain Python under Coverage.py', () => {
-  test('gunicorn with 4 workers: every worker measured, import-time lines included', async () => {
+  test('gunicorn with 4 workers: every worker measured, import-time lines included, numbers equal `coverage report`', async () => {
     const dir = project('gunicorn-flask')
+    const kept = track(mkdtempSync(join(tmpdir(), 'sc-kept-')))
     const mark = newMark()
-    const run = await runVitest(dir, ['run', '--coverage'], { SERVER_MARK: mark })
+    const run = await runVitest(dir, ['run', '--coverage'], { SERVER_MARK: mark, SERVER_COVERAGE_PY_KEEP_DATA: kept })
     expect(run.code, run.output).toBe(0)
     expect(run.output.match(/WORKER_PIDS=([\d,]+)/)?.[1]?.split(',')).toHaveLength(4)
-    const app = fileCoverage(readCoverage(dir), dir, 'app.py')
+    const coverage = readCoverage(dir)
+    const app = fileCoverage(coverage, dir, 'app.py')
     expect(statementHits(app, lineOf(dir, 'app.py', 'return jsonify(pid'))).toBe(1)
     expect(statementHits(app, lineOf(dir, 'app.py', 'app = Flask(__name__)'))).toBe(1)
     expect(statementHits(app, lineOf(dir, 'app.py', "'never called by the tests'"))).toBe(0)
-    const totals = coveragePyTotals(run.output)
-    expect(Object.values(app.s).filter((hits) => hits > 0)).toHaveLength(totals.covered)
-    expect(Object.keys(app.s)).toHaveLength(totals.statements)
+    // Two decorated routes: 2 decorator arcs each, run at import.
+    expectSameAsCoverageReport(expect, coverage, coverageReport(kept, dir), { [join(dir, 'app.py')]: { total: 4, covered: 4 } })
     expect(processesMarked(mark)).toEqual([])
   })
 
@@ -34,16 +36,18 @@ describe.skipIf(missing.length > 0)('gunicorn and plain Python under Coverage.py
     expect(run.code, run.output).toBe(0)
     const server = fileCoverage(readCoverage(dir), dir, 'server.py')
     expect(statementHits(server, lineOf(dir, 'server.py', "return [b'hello']"))).toBe(1)
-    expect(statementHits(server, lineOf(dir, 'server.py', "BOOT_MESSAGE ="))).toBe(1)
+    expect(statementHits(server, lineOf(dir, 'server.py', 'BOOT_MESSAGE ='))).toBe(1)
   })
 })
 
 describe.skipIf(missing.length > 0)('clear errors for Python servers', () => {
-  test('uWSGI without the python3/http plugins', async () => {
-    const run = await runVitest(project('uwsgi-flask'), ['run', '--coverage'], { PY_COMMAND: 'uwsgi --ini plain.ini' })
+  test('the recipe\'s ini (no `plugins` line) on a uWSGI that has no Python plugin at all: refused up front, with the fix', async () => {
+    // (The CLI, with a free port: the recipe's ini names 5001, which python-recipe.test.ts uses.)
+    const run = await runCli(project('python-recipe'), ['run', '--command', './without-python-plugin/uwsgi --ini run.ini', '--url', '/hello', '--', process.execPath, '-e', '0'])
     expect(run.code).not.toBe(0)
-    expect(run.output).toMatch(/the `command` option "uwsgi --ini plain.ini" starts a uWSGI without its Python plugin/)
-    expect(run.output).toContain('plugins = http,python3')
+    expect(run.output).toMatch(/server-coverage: the `command` option "\.\/without-python-plugin\/uwsgi --ini run\.ini" starts a uWSGI without its python3 plugin/)
+    expect(run.output).toContain('could not load python3: /usr/lib/uwsgi/plugins/python3_plugin.so: cannot open shared object file')
+    expect(run.output).toContain('apt-get install uwsgi-plugin-python3')
   })
 
   test('a Python that cannot import coverage', async () => {
@@ -52,6 +56,13 @@ describe.skipIf(missing.length > 0)('clear errors for Python servers', () => {
     expect(run.code, run.output).not.toBe(0)
     expect(run.output).toMatch(/runs Python 3[\d.]+ \(\/usr\/bin\/python3, prefix \/usr\), which cannot import Coverage.py \(ImportError: No module named coverage/)
     expect(run.output).toContain('apt-get install python3-coverage')
+  })
+
+  test('the `python` option names an interpreter that cannot read the data', async () => {
+    const run = await runVitest(project('python-plain'), ['run', '--coverage'], { PY_PYTHON: './python-without-coverage' })
+    expect(run.code, run.output).not.toBe(0)
+    expect(run.output).toMatch(/could not read the Python coverage data with \.\/python-without-coverage \(the `python` option\): .*No module named coverage/)
+    expect(run.output).toContain('set the `python` option to the Python that runs the server')
   })
 
   test('the hook never loaded (Python started with -S)', async () => {

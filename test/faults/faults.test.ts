@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, test } from 'vitest'
 import { REPO, lineOf, makeProject, newMark, processesMarked, runVitest, startCli, statementHits, watchOutput } from '../e2e/harness.js'
 // Built output: the agent and the cluster host are located next to the compiled session.
+import type { ServerCoverageSession } from '../../dist/session.js'
 import { startServerCoverage } from '../../dist/index.js'
 import { planCommand, substitutePort } from '../../src/launch/command.js'
 
@@ -165,7 +166,7 @@ describe('security', () => {
   test('[F8] private data dir and socket, loopback only, no secrets in messages', async () => {
     const session = await startServerCoverage({ command: `node ${join(SERVERS, 'hello.mjs')}`, cwd: SERVERS })
     try {
-      const dataDir = session.dataDir
+      const dataDir = (session as ServerCoverageSession).dataDir
       expect(dataDir.startsWith(join(tmpdir(), 'server-coverage-'))).toBe(true)
       expect(dataDir.slice(-6)).toMatch(/^[A-Za-z0-9]{6}$/)
       expect(statSync(dataDir).mode & 0o777).toBe(0o700)
@@ -204,7 +205,8 @@ describe('bad coverage inputs', () => {
     const lines: string[] = []
     const session = await startServerCoverage({ command: `node ${join(SERVERS, 'hello.mjs')}`, cwd: SERVERS, include: ['hello.mjs'] }, { log: (line) => lines.push(line) })
     await get(`${session.urls.server}/hello`)
-    const v8Dir = join(session.dataDir, readdirSync(session.dataDir)[0]!, 'v8')
+    const { dataDir } = session as ServerCoverageSession
+    const v8Dir = join(dataDir, readdirSync(dataDir)[0]!, 'v8')
     appendFileSync(join(v8Dir, 'coverage-1-1-0.json'), '{"result":[{"scriptId":"1","url":"file:///x.js","functions":[{')
     // While the server runs, an unparseable file may be one being written: it waits.
     const running = await session.collect()

@@ -1,94 +1,18 @@
-import type { ChildProcess } from 'node:child_process'
 import type { Server } from 'node:net'
-import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
 import getPort from 'get-port'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { probePort } from '../../src/launch/ready.js'
+import { assertBuilt, collectWorkerPids, fixture, isAlive, occurrences, startHost } from './host-process.js'
 
-// Runs the REAL host script from source (tsx), with 2 workers, against fixture apps.
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/apps/${name}`, import.meta.url))
-
-const started: ChildProcess[] = []
 const blockers: Server[] = []
 
+beforeAll(assertBuilt)
 afterEach(async () => {
-  for (const child of started.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      try {
-        process.kill(-child.pid, 'SIGKILL') // the whole group: primary and workers
-      } catch {
-        // already gone
-      }
-    }
-  }
   await Promise.all(blockers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))))
 })
 
-interface Host {
-  child: ChildProcess
-  pid: number
-  port: number
-  stderr: () => string
-  /** Resolves once stderr matches; rejects if the host exits first. */
-  waitForStderr: (pattern: RegExp) => Promise<RegExpExecArray>
-  /** Resolves after exit *and* stdio close, so stderr is complete. */
-  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
-}
-
-async function startHost(app: string, env: Record<string, string> = {}, port?: number): Promise<Host> {
-  const chosenPort = port ?? (await getPort({ host: '127.0.0.1' }))
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/host/cluster-host.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, SERVER_COVERAGE_APP: app, SERVER_COVERAGE_WORKERS: '2', PORT: String(chosenPort), ...env },
-    detached: true, // own process group, so afterEach can kill primary + workers together
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  started.push(child)
-  let stderr = ''
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('close', (code, signal) => resolve({ code, signal })),
-  )
-  const waitForStderr = (pattern: RegExp): Promise<RegExpExecArray> =>
-    new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const match = pattern.exec(stderr)
-        if (match) {
-          child.stderr?.off('data', check)
-          resolve(match)
-        }
-        return Boolean(match)
-      }
-      if (check()) return
-      child.stderr?.on('data', check)
-      void closed.then(() => check() || reject(new Error(`host exited before stderr matched ${pattern}:\n${stderr}`)))
-    })
-  return { child, pid: child.pid ?? 0, port: chosenPort, stderr: () => stderr, waitForStderr, closed }
-}
-
-/** GETs /hello on fresh connections until both workers have answered (bounded). */
-async function collectWorkerPids(port: number, expected = 2): Promise<Set<number>> {
-  const pids = new Set<number>()
-  for (let i = 0; i < 200 && pids.size < expected; i++) {
-    const response = await fetch(`http://127.0.0.1:${port}/hello`, { headers: { Connection: 'close' } })
-    pids.add(((await response.json()) as { pid: number }).pid)
-  }
-  return pids
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    expect((error as NodeJS.ErrnoException).code).toBe('ESRCH')
-    return false
-  }
-}
-
-describe('cluster-host', { timeout: 30_000 }, () => {
+describe('the app host: serving and stopping', { timeout: 30_000 }, () => {
   it('serves an Express app from 2 workers and shuts down gracefully on SIGTERM to the primary', async () => {
     const host = await startHost(fixture('express-app.cjs'))
     const [, url] = await host.waitForStderr(/server-coverage host: 2 workers listening on (\S+)\n/)
@@ -118,6 +42,17 @@ describe('cluster-host', { timeout: 30_000 }, () => {
     expect(host.stderr()).not.toMatch(/unexpectedly|Error/)
   })
 
+  it('never calls a stopped worker "unexpected", even when its exit is seen before the stop signal reaches the primary', async () => {
+    // The race of issue 10, made deterministic: the stop signal reaches the workers and the primary
+    // never gets one, so the primary sees every worker's exit "before" its own signal.
+    const host = await startHost(fixture('express-app.cjs'))
+    await host.waitForStderr(/workers listening/)
+    const pids = await collectWorkerPids(host.port)
+    for (const pid of pids) process.kill(pid, 'SIGTERM')
+    expect(await host.closed).toEqual({ code: 0, signal: null })
+    expect(host.stderr()).not.toContain('unexpectedly')
+  })
+
   it('serves a default-exported (req, res) handler and stops on SIGINT', async () => {
     const host = await startHost(fixture('handler.mjs'))
     await host.waitForStderr(/2 workers listening/)
@@ -143,39 +78,86 @@ describe('cluster-host', { timeout: 30_000 }, () => {
     expect(await host.closed).toEqual({ code: 1, signal: null })
     expect(isAlive(survivor)).toBe(false)
   })
+})
 
-  it('exits 1 naming the module and what it found when the export is not an app', async () => {
-    const app = fixture('bad-export.mjs')
-    const host = await startHost(app)
-    expect(await host.closed).toEqual({ code: 1, signal: null })
-    expect(host.stderr()).toContain(`server-coverage host: ${app} does not export a servable app`)
-    expect(host.stderr()).toContain('tried export "default", "app", "handler"')
-    expect(host.stderr()).toContain('default: number (42)')
-    expect(host.stderr()).not.toContain('listening')
+describe('the app host: reporting to the launcher', { timeout: 30_000 }, () => {
+  it('says "ready" once every worker listens, with the counts, and prints nothing', async () => {
+    const host = await startHost(fixture('express-app.cjs'), { workers: 3, ipc: true })
+    expect(await host.waitForMessage('ready')).toEqual({ t: 'ready', listening: 3, total: 3, port: host.port })
+    expect(host.messages.filter((message) => message.t === 'progress')).toEqual([
+      { t: 'progress', listening: 1, total: 3 },
+      { t: 'progress', listening: 2, total: 3 },
+    ])
+    expect((await collectWorkerPids(host.port, 3)).size).toBe(3)
+    process.kill(-host.pid, 'SIGTERM')
+    expect(await host.closed).toEqual({ code: 0, signal: null })
+    expect(host.stderr()).toBe('')
   })
 
-  it('exits 1 with the import error when the module throws on import', async () => {
-    const app = fixture('throws-on-import.mjs')
-    const host = await startHost(app)
+  it('reports ONE failure when every worker finds the same bad export', async () => {
+    const host = await startHost(fixture('bad-export.mjs'), { workers: 4, ipc: true })
+    const failed = await host.waitForMessage('failed')
+    expect(failed.code).toBe('APP_INVALID')
+    expect(failed.message).toContain('the `app` module test/fixtures/apps/bad-export.mjs does not export an app to serve')
+    expect(failed.message).toContain('export default: number (42)')
+    expect(failed.message).toContain('Set the `appExport` option')
     expect(await host.closed).toEqual({ code: 1, signal: null })
-    expect(host.stderr()).toContain(`server-coverage host: cannot import app module ${app}: fixture exploded on import`)
+    expect(host.messages.filter((message) => message.t === 'failed')).toHaveLength(1)
+    expect(host.stderr()).toBe('')
   })
 
-  it('exits 1 when the port is taken', async () => {
+  it('reports a worker that exits before it listens, with its exit code (its output is in the tail)', async () => {
+    const host = await startHost(fixture('exits-on-load.cjs'), { ipc: true })
+    const failed = await host.waitForMessage('failed')
+    expect(failed).toMatchObject({ code: 'SERVER_EXITED' })
+    expect(failed.message).toMatch(/^a worker \(pid \d+\) of the `app` module test\/fixtures\/apps\/exits-on-load.cjs exited with code 3 before it was listening/)
+    expect(await host.closed).toEqual({ code: 1, signal: null })
+    expect(host.stderr()).toContain('cannot reach the database')
+  })
+})
+
+describe('the app host: failures, printed once when started by hand', { timeout: 30_000 }, () => {
+  it('names the module and what it found when the export is not an app', async () => {
+    const host = await startHost(fixture('bad-export.mjs'), { workers: 3 })
+    expect(await host.closed).toEqual({ code: 1, signal: null })
+    expect(occurrences(host.stderr(), 'does not export an app to serve')).toBe(1)
+    expect(host.stderr()).toContain('(tried export default, export app, export handler, export default.app, export default.handler; its exports: default)')
+    expect(host.stderr()).not.toContain('workers listening')
+  })
+
+  it('gives the import error with its stack, once', async () => {
+    const host = await startHost(fixture('throws-on-import.mjs'), { workers: 3 })
+    expect(await host.closed).toEqual({ code: 1, signal: null })
+    expect(occurrences(host.stderr(), 'threw while loading: Error: fixture exploded on import')).toBe(1)
+    expect(host.stderr()).toMatch(/at .*throws-on-import\.mjs:2/)
+  })
+
+  it('names the port an app took by itself at load time, and the start guard to add', async () => {
+    const guardPort = await getPort({ host: '127.0.0.1' })
+    const host = await startHost(fixture('guards/broken/listens-at-load.cjs'), { workers: 3, env: { GUARD_PORT: String(guardPort) } })
+    expect(await host.closed).toEqual({ code: 1, signal: null })
+    const stderr = host.stderr()
+    expect(occurrences(stderr, 'started listening')).toBe(1)
+    expect(stderr).toContain(`the \`app\` module test/fixtures/apps/guards/broken/listens-at-load.cjs started listening on port ${guardPort} by itself while it was loading`)
+    expect(stderr).toContain('`if (require.main === module) { app.listen(…) }`')
+    expect(await probePort(guardPort)).toBe(false) // nothing holds it after the failed start
+  })
+
+  it('says when the port is taken', async () => {
     const port = await getPort({ host: '127.0.0.1' })
     const blocker = createServer()
     blockers.push(blocker)
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
 
-    const host = await startHost(fixture('handler.mjs'), {}, port)
+    const host = await startHost(fixture('handler.mjs'), { port })
     expect(await host.closed).toEqual({ code: 1, signal: null })
-    expect(host.stderr()).toContain(`server-coverage host: cannot listen on 127.0.0.1:${port}: EADDRINUSE`)
+    expect(occurrences(host.stderr(), `port ${port} on 127.0.0.1 is already in use`)).toBe(1)
     expect(host.stderr()).not.toContain('workers listening')
   })
 
-  it('exits 1 on an invalid worker count', async () => {
-    const host = await startHost(fixture('handler.mjs'), { SERVER_COVERAGE_WORKERS: '0' })
+  it('refuses a configuration without the launcher', async () => {
+    const host = await startHost(fixture('handler.mjs'), { workers: 0 })
     expect(await host.closed).toEqual({ code: 1, signal: null })
-    expect(host.stderr()).toContain('SERVER_COVERAGE_WORKERS must be an integer from 1 to 1024, got "0"')
+    expect(host.stderr()).toContain('SERVER_COVERAGE_HOST.workers must be an integer from 1 to 1024, got 0')
   })
 })

@@ -3,7 +3,7 @@ import { ServerCoverageError } from '../../src/errors.js'
 import { resolveServerOptions, resolveServers } from '../../src/options.js'
 
 const ROOT = '/project'
-const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, sticky, python, flushTimeout'
+const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, python, flushTimeout, attach, agents, tokenFile, pathMap'
 
 /** The error `fn` throws, failing when it does not throw a ServerCoverageError. */
 function errorOf(fn: () => unknown): ServerCoverageError {
@@ -28,8 +28,11 @@ describe('resolveServerOptions defaults', () => {
       command: 'node server.js',
       app: undefined,
       appExport: undefined,
+      attach: undefined,
+      agents: undefined,
+      tokenFile: undefined,
+      pathMap: [],
       workers: 2,
-      sticky: false,
       url: undefined,
       port: undefined,
       cwd: ROOT,
@@ -52,6 +55,22 @@ describe('resolveServerOptions defaults', () => {
     expect(resolveServerOptions({ command: 'uwsgi --ini run.ini' }, ROOT)).toMatchObject({ runtime: 'python', runtimeInferred: true })
     expect(resolveServerOptions({ command: 'FLASK_APP=run.py /usr/bin/python3 -m flask run' }, ROOT).runtime).toBe('python')
     expect(resolveServerOptions({ command: 'gunicorn -w 4 run:app' }, ROOT).runtime).toBe('python')
+    // The Python servers people run today (issue 13): ASGI servers, their `python -m` forms, Django.
+    for (const command of [
+      'uvicorn main:app --workers 4',
+      './venv/bin/uvicorn main:app',
+      'hypercorn main:app --workers 4 --bind 127.0.0.1:{port}',
+      'gunicorn -k uvicorn.workers.UvicornWorker -w 4 main:app',
+      '/usr/bin/python3 -m uvicorn main:app --port {port}',
+      'python -m hypercorn main:app',
+      'DJANGO_SETTINGS_MODULE=site.settings django-admin runserver {port}',
+      'django-admin.py runserver',
+      './manage.py runserver 127.0.0.1:{port}',
+      'python3 manage.py runserver',
+    ]) {
+      expect(resolveServerOptions({ command }, ROOT).runtime, command).toBe('python')
+    }
+    for (const command of ['node manage.py', 'node uvicorn.js', 'npx hypercorn-like']) expect(resolveServerOptions({ command }, ROOT).runtime, command).toBe('node')
     expect(resolveServerOptions({ command: 'node uwsgi.js' }, ROOT).runtime).toBe('node')
     expect(resolveServerOptions({ command: 'uwsgi x', runtime: 'node' }, ROOT)).toMatchObject({ runtime: 'node', runtimeInferred: false })
   })
@@ -106,24 +125,37 @@ describe('resolveServerOptions errors', () => {
     )
   })
 
-  // Exactly one of command/app, each case says which.
-  test('both or neither of command and app', () => {
+  // Exactly one of command/app/attach, each case says which.
+  test('exactly one of command, app and attach', () => {
     const text = (prefix: string, got: string): string =>
-      `server-coverage: give exactly one of the \`${prefix}command\` option (a command that starts your server) ` +
-      `or the \`${prefix}app\` option (a module exporting a request handler or app), got ${got}.`
-    expect(message({})).toBe(text('', 'neither'))
-    expect(message({ command: 'x', app: 'y.js' })).toBe(text('', 'both'))
-    expect(message([{ command: 'x' }, { url: '/' }], true)).toBe(text('servers[1].', 'neither'))
+      `server-coverage: give exactly one of the \`${prefix}command\` option (a command that starts your server), ` +
+      `the \`${prefix}app\` option (a module exporting a request handler or app), ` +
+      `the \`${prefix}attach\` option (a running \`server-coverage serve\`) ` +
+      `or the \`${prefix}agents\` option (servers started elsewhere), got ${got}.`
+    expect(message({})).toBe(text('', 'none'))
+    expect(message({ command: 'x', app: 'y.js' })).toBe(text('', 'more than one'))
+    expect(message({ command: 'x', attach: true })).toBe(text('', 'more than one'))
+    expect(message([{ command: 'x' }, { url: '/' }], true)).toBe(text('servers[1].', 'none'))
+    expect(resolveServerOptions({ attach: true }, ROOT).attach).toBe(true)
+    expect(resolveServerOptions({ agents: '127.0.0.1:7171', pathMap: { '/app': '.' } }, ROOT)).toMatchObject({ runtime: 'network', pathMap: [{ from: '/app', to: '.' }] })
+    expect(message({ command: 'x', tokenFile: 't' })).toBe('server-coverage: the `tokenFile` option applies to `agents` only.')
+    expect(message([{ command: 'x' }, { attach: '/tmp/s.sock' }], true)).toBe(
+      'server-coverage: the `servers[1].attach` option attaches to every server of a running serve: give it alone, not in an array of servers.',
+    )
   })
 
-  // `workers`, `appExport` and `sticky` belong to `app`.
+  // Options people look for that we do not have say what to do instead.
+  test('sticky is refused with the advice that works', () => {
+    expect(message({ app: 'a.js', sticky: true })).toContain('for an app that keeps state in memory between requests, set `workers: 1`.')
+  })
+
+  // `workers` and `appExport` belong to `app`.
   test('app-only options with command', () => {
-    for (const option of ['workers', 'appExport', 'sticky']) {
-      expect(message({ command: 'x', [option]: option === 'workers' ? 2 : option === 'sticky' ? true : 'app' })).toBe(
+    for (const option of ['workers', 'appExport']) {
+      expect(message({ command: 'x', [option]: option === 'workers' ? 2 : 'app' })).toBe(
         `server-coverage: the \`${option}\` option applies to \`app\` only; a \`command\` starts its own server.`,
       )
     }
-    expect(message({ app: 'a.js', sticky: 'yes' })).toBe('server-coverage: expected the `sticky` option to be a boolean, got `yes` (string).')
     expect(message({ command: 'x', flushTimeout: 0 })).toBe('server-coverage: expected the `flushTimeout` option to be an integer from 1 to 9007199254740991, got `0` (number).')
   })
 

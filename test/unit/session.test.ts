@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 // The BUILT package, not src/: session.ts finds the agent next to itself as `agent/preload.cjs`,
 // which exists only in dist/ (src/ has preload.cts). Run `npm run build` first.
-import type { ServerCoverageSession } from '../../dist/index.js'
+import type { CoverageSession as ServerCoverageSession } from '../../dist/index.js'
 import { startServerCoverage } from '../../dist/index.js'
 
 const SERVERS = fileURLToPath(new URL('../fixtures/servers/', import.meta.url))

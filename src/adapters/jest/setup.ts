@@ -3,7 +3,7 @@ import type { JestProject } from './projects.js'
 import type { JestState, ProjectServers } from './state.js'
 import { defaultLog } from '../../messages.js'
 import { resolveServers } from '../../options.js'
-import { ServerCoverageSession } from '../../session.js'
+import { openSession } from '../../open.js'
 import { findServerConfig, missingConfigError } from './config-file.js'
 import { urlVariables } from './env.js'
 import { listProjects } from './projects.js'
@@ -14,7 +14,7 @@ import { installV8Route } from './v8-report-route.js'
 async function startProject(project: JestProject, options: unknown, coverage: boolean, prefix: string): Promise<ProjectServers> {
   const servers = resolveServers(options, project.rootDir)
   const log = (line: string): void => defaultLog(prefix + line)
-  const session = await ServerCoverageSession.start({ servers, coverage, log })
+  const session = await openSession(servers, { root: project.rootDir, coverage, log })
   return { key: project.key, rootDir: project.rootDir, servers, session, config: project.config }
 }
 

@@ -1,5 +1,5 @@
 import type { ResolvedServerOptions } from '../../options.js'
-import type { ServerCoverageSession } from '../../session.js'
+import type { CoverageSession } from '../../collect.js'
 import type { JestProjectConfig } from './jest-types.js'
 
 /** The servers of one Jest project (one `server-coverage.config` file). */
@@ -8,7 +8,7 @@ export interface ProjectServers {
   key: string
   rootDir: string
   servers: ResolvedServerOptions[]
-  session: ServerCoverageSession
+  session: CoverageSession
   /** The project's Jest config as known at setup, for `shouldInstrument` when no test of it ran. */
   config: JestProjectConfig | undefined
 }

@@ -1,11 +1,11 @@
 import type { ResolvedServerOptions } from '../../options.js'
-import type { ServerCoverageSession } from '../../session.js'
+import type { CoverageSession } from '../../collect.js'
 
 /** What one Vitest project's servers share between the plugin, the global setup and the provider. */
 export interface ProjectState {
   root: string
   servers: ResolvedServerOptions[]
-  session: ServerCoverageSession | undefined
+  session: CoverageSession | undefined
   /** The user's own provider (`v8` or `istanbul`) once we wrapped it. */
   wrappedProvider: 'v8' | 'istanbul' | undefined
 }

@@ -3,9 +3,9 @@ import { loadConfigFile } from '../../config-file.js'
 import { planCommand } from '../../launch/command.js'
 import { defaultLog as log } from '../../messages.js'
 import { resolveServers } from '../../options.js'
-import { ServerCoverageSession } from '../../session.js'
+import { openSession } from '../../open.js'
 import { OUTPUT_FLAGS, OUTPUT_FLAGS_HELP, outputsFromFlags, writeOutputs } from '../outputs.js'
-import { SERVER_FLAGS, SERVER_FLAGS_HELP, serverOptionsFromFlags } from '../server-flags.js'
+import { SERVER_FLAGS, SERVER_FLAGS_HELP, agentsFromFlags, serverOptionsFromFlags } from '../server-flags.js'
 import { parse, stringFlag, UsageError } from '../usage.js'
 
 export const RUN_HELP = `server-coverage run [options] -- <test command...>
@@ -15,7 +15,10 @@ set, flushes and stops the servers, and writes their coverage. Exits with the te
 
 ${SERVER_FLAGS_HELP}
 
-${OUTPUT_FLAGS_HELP}`
+${OUTPUT_FLAGS_HELP}
+
+Attach instead of starting (the servers keep running; the coverage since the attach is written):
+  --attach <address>              a running \`server-coverage serve\` (or set SERVER_COVERAGE_ATTACH)`
 
 /** `SERVER_URL` for the first server, `SERVER_URL_<NAME>` for each one by name. */
 export function urlEnv(urls: Record<string, string>): Record<string, string> {
@@ -40,15 +43,20 @@ function runTests(command: string[], env: Record<string, string>, onChild: (kill
   })
 }
 
-/** Server options from flags, else from `--config`, else from the project's config file. */
+/**
+ * Server options from flags, else from `--config`, else from the project's config file; an
+ * `--agents` collector is added to them (or is the only entry).
+ */
 export async function serversFromArgs(values: Parameters<typeof serverOptionsFromFlags>[0], root: string): Promise<unknown> {
   const fromFlags = serverOptionsFromFlags(values)
+  const agents = agentsFromFlags(values)
   if (fromFlags !== undefined && values.config) throw new UsageError('give either server flags (--command/--app) or --config, not both')
-  const servers = fromFlags ?? (await loadConfigFile(root, stringFlag(values, 'config')))?.options
-  if (servers === undefined) {
-    throw new UsageError('no server to start: give `--command "<cmd>"` or `--app <module>`, or a server-coverage.config.* file (or --config)')
+  const configured = fromFlags ?? (fromFlags === undefined && (agents === undefined || values.config) ? (await loadConfigFile(root, stringFlag(values, 'config')))?.options : undefined)
+  if (configured === undefined && agents === undefined) {
+    throw new UsageError('no server to start: give `--command "<cmd>"` or `--app <module>`, a server-coverage.config.* file (or --config), or `--agents <host:port>` for servers started elsewhere')
   }
-  return servers
+  const list = configured === undefined ? [] : Array.isArray(configured) ? configured : [configured]
+  return agents === undefined ? configured : [...list, agents]
 }
 
 /**
@@ -60,15 +68,17 @@ export async function runCommand(args: string[], root: string): Promise<number> 
   const separator = args.indexOf('--')
   const own = separator === -1 ? args : args.slice(0, separator)
   const testCommand = separator === -1 ? [] : args.slice(separator + 1)
-  const { values } = parse(own, { ...SERVER_FLAGS, ...OUTPUT_FLAGS, config: { type: 'string' } }, false)
+  const { values } = parse(own, { ...SERVER_FLAGS, ...OUTPUT_FLAGS, config: { type: 'string' }, attach: { type: 'string' } }, false)
   if (values.help) {
     process.stdout.write(`${RUN_HELP}\n`)
     return 0
   }
   if (testCommand.length === 0) throw new UsageError('give the test command after `--`, e.g. `server-coverage run --command "node server.js" -- npm test`')
   const outputs = outputsFromFlags(values)
-  const servers = resolveServers(await serversFromArgs(values, root), root)
-  const session = await ServerCoverageSession.start({ servers })
+  // --attach, or SERVER_COVERAGE_ATTACH with no server given here: use a running serve.
+  const attach = stringFlag(values, 'attach') ?? (process.env.SERVER_COVERAGE_ATTACH && serverOptionsFromFlags(values) === undefined && !values.config ? true : undefined)
+  const servers = resolveServers(attach !== undefined ? { attach } : await serversFromArgs(values, root), root)
+  const session = await openSession(servers, { root })
   let killTests: ((signal: NodeJS.Signals) => void) | undefined
   // Interrupted (Ctrl+C, CI cancel): pass it on to the tests; the servers are stopped below.
   const onSignal = (signal: NodeJS.Signals): void => killTests?.(signal)

@@ -1,12 +1,15 @@
+import type { PythonPaths } from './config.js'
 import type { PythonServerKind } from './files.js'
+
+/** What makes the session's SIGTERM stop uWSGI (2.0 reloads on it): needed with coverage off too. */
+export const UWSGI_STOP_ENV: Readonly<Record<string, string>> = { UWSGI_DIE_ON_TERM: '1', UWSGI_MASTER: '1' }
 
 /** What the injected environment needs to know about one server. */
 export interface PythonEnvInput {
   kind: PythonServerKind
-  /** Our `.coveragerc` for this server. */
-  configFile: string
-  /** Where the processes write their marker files (started / worker / error). */
-  stateDir: string
+  paths: PythonPaths
+  /** The control socket every process registers with. */
+  socketPath: string
   /** The shipped `python/` folder and its uWSGI hook. */
   pythonDir: string
   uwsgiHook: string
@@ -25,17 +28,18 @@ export interface PythonEnvInput {
  *   a failed start with its traceback (instead of a server answering 500 until the timeout);
  *   `skip-atexit-teardown` skips `Py_Finalize` after `uwsgi.atexit` (where we save): with a core
  *   thread still in accept, finalisation was seen spinning in the garbage collector until SIGKILL.
- * - gunicorn and plain Python import `sitecustomize` at startup: ours goes first on `PYTHONPATH`
- *   and runs any `sitecustomize` it shadows. (A gunicorn `--config` in `GUNICORN_CMD_ARGS` would
+ * - every other Python (gunicorn, uvicorn, hypercorn, Django, plain Python) imports `sitecustomize`
+ *   at startup: ours goes first on `PYTHONPATH` and runs any `sitecustomize` it shadows. Processes
+ *   the server starts inherit the variable, so spawned interpreters (uvicorn's `--workers`,
+ *   Django's autoreloader child) load it too. (A gunicorn `--config` in `GUNICORN_CMD_ARGS` would
  *   replace the user's own `gunicorn.conf.py`, which gunicorn loads by default.)
  */
-/** What makes the session's SIGTERM stop uWSGI (2.0 reloads on it): needed with coverage off too. */
-export const UWSGI_STOP_ENV: Readonly<Record<string, string>> = { UWSGI_DIE_ON_TERM: '1', UWSGI_MASTER: '1' }
-
 export function pythonEnv(input: PythonEnvInput): Record<string, string> {
   const env: Record<string, string> = {
-    SERVER_COVERAGE_PY_CONFIG: input.configFile,
-    SERVER_COVERAGE_PY_STATE: input.stateDir,
+    SERVER_COVERAGE_SOCKET: input.socketPath,
+    SERVER_COVERAGE_PY_CONFIG: input.paths.configFile,
+    SERVER_COVERAGE_PY_STATE: input.paths.stateDir,
+    SERVER_COVERAGE_PY_READY: input.paths.readyDir,
   }
   if (input.kind === 'uwsgi') {
     Object.assign(env, {

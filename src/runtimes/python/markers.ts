@@ -5,8 +5,11 @@ import { ServerCoverageError } from '../../errors.js'
 
 /** What a server process wrote about itself (`<kind>-<pid>.json`, see python/_server_coverage_agent.py). */
 export interface PythonMarker {
-  kind: 'started' | 'worker' | 'error'
+  /** `exited`: it saved on its way out (a process that disconnected without one was killed). */
+  kind: 'started' | 'worker' | 'exited' | 'error'
   pid: number
+  /** When it was written (ms since epoch). */
+  at: number
   python: string
   version: [number, number]
   executable: string
@@ -22,7 +25,7 @@ export interface PythonMarker {
 export async function readMarkers(stateDir: string): Promise<PythonMarker[]> {
   const markers: PythonMarker[] = []
   for (const name of await readdir(stateDir).catch(() => [] as string[])) {
-    const match = /^(started|worker|error)-\d+\.json$/.exec(name)
+    const match = /^(started|worker|exited|error)-\d+\.json$/.exec(name)
     if (!match) continue
     try {
       markers.push({ ...(JSON.parse(await readFile(join(stateDir, name), 'utf8')) as PythonMarker), kind: match[1] as PythonMarker['kind'] })
@@ -55,16 +58,16 @@ export function checkMarkers(markers: PythonMarker[], command: string, kind: str
   const error = markers.find((marker) => marker.kind === 'error')
   if (error?.code === 'COVERAGE_MISSING') {
     throw new ServerCoverageError(
-      'INVALID_OPTION',
-      `server-coverage: the \`command\` option "${command}" runs ${describePython(error)}, which cannot import Coverage.py ` +
+      'COVERAGE_UNAVAILABLE',
+      `the \`command\` option "${command}" runs ${describePython(error)}, which cannot import Coverage.py ` +
         `(${error.message}). Install it for that Python (Debian: \`apt-get install python3-coverage\`; otherwise \`pip install coverage\`), ` +
         'or run the server with a Python that has it.',
     )
   }
   if (error) {
     throw new ServerCoverageError(
-      'INVALID_OPTION',
-      `server-coverage: Coverage.py could not start in "${command}" (${describePython(error)}): ${error.message}. ` +
+      'COVERAGE_UNAVAILABLE',
+      `Coverage.py could not start in "${command}" (${describePython(error)}): ${error.message}. ` +
         'Check the Coverage.py install of that Python.',
     )
   }
@@ -74,15 +77,15 @@ export function checkMarkers(markers: PythonMarker[], command: string, kind: str
         ? 'uWSGI did not run the UWSGI_SHARED_IMPORT hook (it only logs such failures): is this a uWSGI with Python (`plugins = python3`), and does the environment reach it?'
         : 'Python did not import our sitecustomize from PYTHONPATH: the command may replace PYTHONPATH, run Python with -S/-I, or start something that is not Python.'
     throw new ServerCoverageError(
-      'INVALID_OPTION',
-      `server-coverage: the coverage hook never loaded in "${command}" (\`runtime: 'python'\`), so nothing would be measured. ${why} ` +
+      'COVERAGE_UNAVAILABLE',
+      `the coverage hook never loaded in "${command}" (\`runtime: 'python'\`), so nothing would be measured. ${why} ` +
         "Set `runtime: 'node'` if it is not a Python server.",
     )
   }
   if (needsWorkers && !markers.some((marker) => marker.kind === 'worker')) {
     throw new ServerCoverageError(
-      'INVALID_OPTION',
-      `server-coverage: no uWSGI worker of "${command}" started the coverage agent after fork. ` +
+      'COVERAGE_UNAVAILABLE',
+      `no uWSGI worker of "${command}" started the coverage agent after fork. ` +
         'The app may replace `uwsgi.post_fork_hook` instead of chaining it; chain the previous hook (or use uwsgidecorators.postfork).',
     )
   }

@@ -5,10 +5,10 @@ import { ServerCoverageError } from '../../errors.js'
 import { commandWords } from './files.js'
 
 /** Runs `program args` with stdin closed (uWSGI waits on an open stdin pipe), resolving its output. */
-function outputOf(program: string, args: string[], cwd: string, timeoutMs: number): Promise<string | undefined> {
+function outputOf(program: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string | undefined> {
   return new Promise((done) => {
     let text = ''
-    const child = spawn(program, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(program, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
@@ -59,45 +59,63 @@ export async function readUwsgiSetup(command: string, cwd: string): Promise<Uwsg
   return setup
 }
 
-/** Plugins compiled into the uWSGI binary (`uwsgi --plugins-list`); empty on Debian's modular build. */
-export async function builtinUwsgiPlugins(program: string, cwd: string): Promise<string[] | undefined> {
-  const text = await outputOf(program, ['--plugins-list'], cwd, 10_000)
+/**
+ * The plugins a uWSGI binary has loaded with `args` (`uwsgi [--plugin …] --plugins-list`): the
+ * built-in ones with no args (none on Debian's modular build). Undefined when uWSGI cannot be run;
+ * `failed` lists what uWSGI said it could not load.
+ */
+export async function loadedUwsgiPlugins(program: string, cwd: string, env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ names: string[]; failed: string[] } | undefined> {
+  // Without the server's UWSGI_* options: what the binary has by itself, plus `args` (and no
+  // `http`/`ini` from the environment that would make this probe start a server).
+  const probeEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('UWSGI_')))
+  const text = await outputOf(program, [...args, '--plugins-list'], cwd, probeEnv, 10_000)
   if (text === undefined) return undefined
   const start = text.indexOf('*** uWSGI loaded generic plugins ***')
   const end = text.indexOf('--- end of plugins list ---')
   if (start === -1 || end === -1) return undefined
-  return text
+  const names = text
     .slice(start, end)
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('***'))
     .map((line) => line.split(/\s+/).pop() ?? '')
+  const failed = [...text.matchAll(/UNABLE to load uWSGI plugin: ([^\n]*?) !!!/g)].map((match) => match[1] ?? '')
+  return { names, failed }
 }
 
+const isPython = (name: string): boolean => /^python[\d.]*$/.test(name)
+const pluginName = (name: string): string => name.replace(/_plugin\.so$/, '').replace(/^.*\//, '')
+
 /**
- * Fails early, with the fix, when uWSGI cannot run Python or the `http` router: a modular uWSGI
- * (Debian's) without `plugins = python3` never runs our hook, and without `http` it silently ignores
- * the `http =` key and never listens — both would otherwise surface as an obscure timeout.
+ * The plugins uWSGI needs that neither its binary nor the ini (nor `UWSGI_PLUGINS` in the
+ * environment) provides: `python3` to run the app (and our hook), `http` when the ini asks for an
+ * `http =` router (without it a modular uWSGI silently ignores the key and never listens). The
+ * session adds them as `UWSGI_PLUGINS`, which uWSGI applies like a `plugins` line, so the ini stays
+ * untouched. Fails early, with the fix, when they are not installed at all (a modular uWSGI without
+ * `uwsgi-plugin-python3`): that would otherwise surface as an obscure timeout.
  */
-export async function checkUwsgiPlugins(command: string, cwd: string): Promise<void> {
+export async function uwsgiPluginsToAdd(command: string, cwd: string, baseEnv: Record<string, string | undefined>): Promise<string[]> {
   const program = commandWords(command)[0] ?? 'uwsgi'
-  const builtin = await builtinUwsgiPlugins(program, cwd)
-  if (builtin === undefined) return // not found or unreadable: the launcher reports a missing command
+  const builtin = await loadedUwsgiPlugins(program, cwd, baseEnv)
+  if (builtin === undefined) return [] // not found or unreadable: the launcher reports a missing command
   const setup = await readUwsgiSetup(command, cwd)
-  const available = [...builtin, ...setup.declared].map((name) => name.replace(/_plugin\.so$/, '').replace(/^.*\//, ''))
-  const hint = 'Add `plugins = http,python3` to the ini (Debian: `apt-get install uwsgi-plugin-python3`), or use a uWSGI built with Python (`pip install uwsgi`).'
-  if (!available.some((name) => /^python[\d.]*$/.test(name))) {
+  const fromEnv = (baseEnv.UWSGI_PLUGINS ?? '').split(/[\s,]+/).filter(Boolean)
+  const available = [...builtin.names, ...setup.declared, ...fromEnv].map(pluginName)
+  const missing: string[] = []
+  if (setup.usesHttpRouter && !available.includes('http')) missing.push('http')
+  if (!available.some(isPython)) missing.push('python3')
+  if (missing.length === 0) return []
+  const probe = await loadedUwsgiPlugins(program, cwd, baseEnv, ['--plugin', missing.join(',')])
+  const loaded = probe?.names ?? []
+  const unavailable = missing.filter((name) => !(name === 'python3' ? loaded.some(isPython) : loaded.includes(name)))
+  if (unavailable.length > 0) {
     throw new ServerCoverageError(
-      'INVALID_OPTION',
-      `server-coverage: the \`command\` option "${command}" starts a uWSGI without its Python plugin ` +
-        `(built in: ${builtin.join(', ') || 'none'}; declared: ${setup.declared.join(', ') || 'none'}), so it cannot run a Python app under Coverage.py. ${hint}`,
+      'COVERAGE_UNAVAILABLE',
+      `the \`command\` option "${command}" starts a uWSGI without its ${unavailable.join(' and ')} plugin ` +
+        `(built in: ${builtin.names.join(', ') || 'none'}; declared: ${setup.declared.join(', ') || 'none'}; ` +
+        `and it could not load ${unavailable.join(', ')}${probe?.failed.length ? `: ${probe.failed.join('; ')}` : ''}), so it cannot run the app. ` +
+        'Install it (Debian: `apt-get install uwsgi-plugin-python3`; `http` comes with `uwsgi-core`), or use a uWSGI built with Python (`pip install uwsgi`).',
     )
   }
-  if (setup.usesHttpRouter && !available.includes('http')) {
-    throw new ServerCoverageError(
-      'INVALID_OPTION',
-      `server-coverage: the \`command\` option "${command}" asks for \`http =\` but uWSGI has no \`http\` plugin ` +
-        `(declared: ${setup.declared.join(', ')}): it would silently ignore the key and never listen. ${hint}`,
-    )
-  }
+  return missing
 }

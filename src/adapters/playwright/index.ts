@@ -1,0 +1,5 @@
+export { expect } from '@playwright/test'
+export { test } from './fixtures.js'
+export { withServerCoverage } from './config.js'
+export type { CoverageConfig, PlaywrightCoverageOptions } from './config.js'
+export type { CoverageWebServer } from './web-server.js'

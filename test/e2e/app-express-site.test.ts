@@ -1,0 +1,54 @@
+import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
+import libCoverage from 'istanbul-lib-coverage'
+import { expect, test } from 'vitest'
+import { lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, tempDirs } from './harness.js'
+
+// A realistic Express site (routers in several files, EJS views, static files, 404 and error
+// pages) tested with supertest, run twice with the same test file: in-process under Vitest's own
+// v8 coverage (the tests require the app), and against the app hosted by `app` with 4 workers.
+// Hosting must not change which lines run.
+
+const track = tempDirs()
+
+/** Hits per line, per file relative to `dir`. */
+function lineHits(coverage: CoverageMapData, dir: string): Record<string, Record<string, number>> {
+  const result: Record<string, Record<string, number>> = {}
+  for (const [path, data] of Object.entries(coverage)) {
+    result[path.slice(dir.length + 1)] = libCoverage.createFileCoverage(data as FileCoverageData).getLineCoverage()
+  }
+  return result
+}
+
+/** Lines with hits > 0, per file. */
+function coveredLines(hits: Record<string, Record<string, number>>): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(hits).map(([file, lines]) => [file, Object.keys(lines).filter((line) => (lines[line] ?? 0) > 0).map(Number)]))
+}
+
+test('the hosted app covers the same lines as the in-process run, file by file', async () => {
+  const dir = track(makeProject('app-express-site'))
+  const inProcess = await runVitest(dir, ['run', '--coverage'])
+  expect(inProcess.code, inProcess.output).toBe(0)
+  expect(inProcess.output).toContain('Tests  17 passed (17)')
+  const referenceHits = lineHits(readCoverage(dir), dir)
+  const reference = coveredLines(referenceHits)
+  expect(Object.keys(reference).sort()).toEqual(['app.js', 'lib/request-id.js', 'lib/users.js', 'routes/api.js', 'routes/home.js', 'routes/users.js'])
+
+  const mark = newMark()
+  const hosted = await runVitest(dir, ['run', '--coverage'], { MODE: 'hosted', SC_E2E_MARK: mark })
+  expect(hosted.code, hosted.output).toBe(0)
+  expect(hosted.output).toContain('Tests  17 passed (17)')
+  expect(hosted.output).toMatch(/ready at http:\/\/127\.0\.0\.1:\d+ in \d+ ms \(4 of 4 workers listening, \d+ processes registered\)/)
+  const hostedHits = lineHits(readCoverage(dir), dir)
+  expect(coveredLines(hostedHits)).toEqual(reference)
+  // And the counts: a line run per request has the same hits; a line run when the module loads
+  // ran once in-process and once in each of the 4 workers (never in the host's primary).
+  for (const [file, lines] of Object.entries(referenceHits)) {
+    for (const [line, hits] of Object.entries(lines)) {
+      const hosted = hostedHits[file]?.[line]
+      if (hosted !== hits) expect(hosted, `${file}:${line} ran ${hits} times in-process`).toBe(4 * hits)
+    }
+  }
+  expect(hostedHits['routes/users.js']?.[String(lineOf(dir, 'routes/users.js', 'const users = searchUsers'))]).toBe(2)
+  expect(hostedHits['routes/users.js']?.[String(lineOf(dir, 'routes/users.js', "const router = express.Router()"))]).toBe(4)
+  expect(processesMarked(mark)).toEqual([])
+})
