@@ -2,9 +2,10 @@
 // The benchmark entry (`npm run bench` at the root builds first). Runs every suite side by side in
 // one run — interleaved rounds, medians, ratios — and writes bench/RESULTS.md and bench/results.json.
 //
-//   node bench/run.js                 everything (≈ 10 min on 2 cores)
-//   node bench/run.js --quick         1 round, shorter loads (a smoke run; results not representative)
-//   node bench/run.js --only overhead,startup,teardown,memory,checkpoint
+//   node bench/run.js                 everything (≈ 11 min on 2 cores)
+//   node bench/run.js --quick         a smoke run under a minute: Node 20 only, 1 round, short loads, 1 and 4
+//                                     workers (results not representative; `npm run bench:smoke` adds --no-write)
+//   node bench/run.js --only overhead,startup,teardown,memory,checkpoint,v8cost
 //   node bench/run.js --no-write      print, do not touch RESULTS.md
 import { execFileSync } from 'node:child_process'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
@@ -37,15 +38,16 @@ if (!existsSync(NODE24)) {
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'no-write': { type: 'boolean', default: false } },
 })
-const only = new Set((args.only ?? 'overhead,startup,teardown,memory,checkpoint').split(','))
+const only = new Set((args.only ?? (args.quick ? 'overhead,startup,teardown,memory,checkpoint' : 'overhead,startup,teardown,memory,checkpoint,v8cost')).split(','))
 const quick = args.quick
 const settings = {
-  overheadRounds: quick ? 1 : 3,
-  overheadSeconds: quick ? 2 : 4,
-  startupRounds: quick ? 1 : 5,
-  teardownRounds: quick ? 1 : 3,
-  workersList: [1, 4, 16],
-  checkpoints: quick ? 5 : 20,
+  overheadRounds: quick ? 1 : 4,
+  overheadSeconds: quick ? 1 : 3,
+  v8costRounds: 3,
+  startupRounds: quick ? 1 : 15,
+  teardownRounds: quick ? 1 : 5,
+  workersList: quick ? [1, 4] : [1, 4, 16],
+  checkpoints: quick ? 3 : 20,
 }
 
 const { describeMachine } = await import('./lib/machine.js')
@@ -56,11 +58,13 @@ const startup = await import('./suites/startup.js')
 const teardown = await import('./suites/teardown.js')
 const memory = await import('./suites/memory.js')
 const checkpoint = await import('./suites/checkpoint.js')
+const v8cost = await import('./suites/v8cost.js')
 const { evaluateTargets } = await import('./lib/targets.js')
 
 const startedAt = Date.now()
 const log = (line) => console.error(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`)
 const nodes = nodeBinaries()
+if (quick) delete nodes.node24
 const machine = describeMachine(nodes)
 machine.loadBefore = loadavg().map((v) => v.toFixed(2)).join(' ')
 log(`machine: ${machine.nproc} × ${machine.cpu}, ${machine.memory}; ${Object.entries(machine.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`)
@@ -72,7 +76,9 @@ const datasets = []
 try {
   if (only.has('overhead')) {
     log('1. serving overhead…')
-    const r = await overhead.run({ nodes, rounds: settings.overheadRounds, seconds: settings.overheadSeconds, log })
+    const { prototypeInstrumented } = await import('./lib/servers.js')
+    const extra = { 'instrumented on load (prototype)': prototypeInstrumented }
+    const r = await overhead.run({ nodes, rounds: settings.overheadRounds, seconds: settings.overheadSeconds, extra, modes: !quick, log })
     results.overhead = r.results
     sections.overhead = r.markdown
   }
@@ -86,7 +92,7 @@ try {
   const byKey = {}
   if (needData) {
     log('raw V8 data sets…')
-    const plans = [...settings.workersList.map((workers) => ({ workers, checkpoints: 1 })), { workers: 16, checkpoints: settings.checkpoints }]
+    const plans = [...settings.workersList.map((workers) => ({ workers, checkpoints: 1 })), { workers: settings.workersList.at(-1), checkpoints: settings.checkpoints }]
     for (const plan of plans) {
       const dataset = await generateRaw({ node: nodes.node20, appDir: wide.dir, env: wide.env, ...plan })
       datasets.push(dataset)
@@ -110,12 +116,18 @@ try {
       wide,
       plans: [
         { workers: 1, checkpoints: settings.checkpoints, scope: 'wide' },
-        { workers: 16, checkpoints: settings.checkpoints, scope: 'wide' },
+        { workers: settings.workersList.at(-1), checkpoints: settings.checkpoints, scope: 'wide' },
       ],
       log,
     })
     results.memory = { offline, live }
     sections.memory = memory.render({ offline, live })
+  }
+  if (only.has('v8cost')) {
+    log('6. why V8 counting costs so much on Node 24…')
+    const r = await v8cost.run({ nodes, rounds: settings.v8costRounds, seconds: settings.overheadSeconds, log })
+    results.v8cost = r.results
+    sections.v8cost = r.markdown
   }
   if (only.has('checkpoint')) {
     log('5. checkpoint cost…')

@@ -1,8 +1,10 @@
 // The collecting process of a live session, measured from inside: a server with W workers,
 // C checkpoints (load, then collect(): flush + read + merge + convert), then stop. Prints memory
-// after each collect and the peak RSS. Usage: node live-memory.js <node> <cwd> <NODE_PATH> <workers> <checkpoints> <include,globs>
+// after each collect and the peak RSS. The load runs in another process (children/load.js): this
+// one holds only the collector, as the runner's main process does while test workers send requests.
+// Usage: node live-memory.js <node> <cwd> <NODE_PATH> <workers> <checkpoints> <include,globs>
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
-import autocannon from 'autocannon'
 
 const [node, cwd, nodePath, workers, checkpoints, includeList] = process.argv.slice(2)
 const { startServerCoverage } = await import(join(import.meta.dirname, '..', '..', 'dist', 'index.js'))
@@ -18,9 +20,7 @@ const afterStart = process.memoryUsage()
 const steps = []
 try {
   for (let checkpoint = 1; checkpoint <= Number(checkpoints); checkpoint++) {
-    await new Promise((resolve, reject) =>
-      autocannon({ url: `${url}/users/1`, connections: Math.max(4, Number(workers)), duration: 0.3 }, (error, result) => (error ? reject(error) : resolve(result))),
-    )
+    execFileSync(process.execPath, [join(import.meta.dirname, 'load.js'), `${url}/users/1`, '0.3', String(Math.max(4, Number(workers)))], { env: { ...process.env, NODE_OPTIONS: '' } })
     const startedAt = performance.now()
     const collected = await session.collect()
     const ms = performance.now() - startedAt

@@ -5,8 +5,10 @@
 // few hundred real files can be measured with the same filters for every tool. The app imports
 // `../libs/express/index.js`; express's own `require`s resolve through NODE_PATH=libs.
 //
-// `nycCopy`: server.js + src/app.js instrumented with `nyc instrument` (the app is ESM, which nyc's
-// require hook does not see), resolving express from the same node_modules as the example.
+// `plainCopy`: server.js + src/app.js in a temp folder, resolving express from the example's own
+// node_modules: the server every serving row runs, so rows differ only in how coverage is taken.
+// `nycCopy`: the same, instrumented with `nyc instrument` (the app is ESM, which nyc's require hook
+// does not see). An earlier version ran the other rows from examples/ and only nyc from a copy.
 import { execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -61,15 +63,21 @@ export function wideCopy() {
   return { dir, env: { NODE_PATH: join(dir, 'libs') }, packages: tree.size }
 }
 
+/** Makes the plain copy; returns its folder. */
+export function plainCopy(prefix = 'bench-plain-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  writeApp(dir)
+  symlinkSync(exampleNodeModules(), join(dir, 'node_modules'))
+  return dir
+}
+
 /** Makes the nyc-instrumented copy; returns its folder. */
 export function nycCopy() {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-nyc-'))
-  writeApp(dir)
+  const dir = plainCopy('bench-nyc-')
   for (const file of ['server.js', join('src', 'app.js')]) {
     const instrumented = execFileSync(process.execPath, [BIN.nyc, 'instrument', join(dir, file)], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 })
     writeFileSync(join(dir, file), instrumented)
   }
-  symlinkSync(exampleNodeModules(), join(dir, 'node_modules'))
   return dir
 }
 

@@ -8,6 +8,7 @@ import http from 'node:http'
 import { createServer } from 'node:net'
 import { childPids, signalGroup, waitGroupGone } from './procs.js'
 import { BENCH, dist, EXAMPLE } from './paths.js'
+import { serverPrefix } from './pin.js'
 import { sleep } from './stats.js'
 
 /** A free loopback port. */
@@ -34,7 +35,7 @@ export function probe(url) {
   })
 }
 
-/** Polls `url` every 50 ms (the session's own probe interval) until it answers 2xx. */
+/** Polls `url` every 10 ms (the session's own probe interval) until it answers 2xx. */
 export async function waitReady(url, child, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs
   let exited = false
@@ -43,19 +44,20 @@ export async function waitReady(url, child, timeoutMs = 60_000) {
     if (exited) throw new Error(`server exited before it was ready (${url})`)
     const status = await probe(url)
     if (status >= 200 && status < 400) return
-    await sleep(50)
+    await sleep(10)
   }
   throw new Error(`server not ready within ${timeoutMs} ms (${url})`)
 }
 
 /**
- * Spawns `node <script>` detached (its own process group) with `env`, waits for /health.
- * `kind` is only a label.
+ * Spawns `node <script>` detached (its own process group) with `env`, waits for /health. With
+ * `pin`, the group runs on the server's core (lib/pin.js).
  */
-export async function spawnServer({ node, script, cwd, workers, env = {}, keepOutput = false }) {
+export async function spawnServer({ node, script, cwd, workers, env = {}, keepOutput = false, pin = false, nodeArgs = [] }) {
   const port = await freePort()
   const startedAt = performance.now()
-  const child = spawn(node, [script], {
+  const [file, ...args] = [...(pin ? serverPrefix() : []), node, ...nodeArgs, script]
+  const child = spawn(file, args, {
     cwd,
     env: { ...process.env, NODE_OPTIONS: '', ...env, PORT: String(port), WORKERS: String(workers) },
     detached: true,
@@ -84,15 +86,15 @@ export async function spawnServer({ node, script, cwd, workers, env = {}, keepOu
   }
 }
 
-/** The example server without any coverage. */
-export function bare(node, workers, script = join(EXAMPLE, 'server.js'), cwd = EXAMPLE) {
-  return spawnServer({ node, script, cwd, workers })
+/** The example server (or a copy in `cwd`) without any coverage. */
+export function bare(node, workers, { cwd = EXAMPLE, pin = false } = {}) {
+  return spawnServer({ node, script: join(cwd, 'server.js'), cwd, workers, pin })
 }
 
 /** The example server under plain NODE_V8_COVERAGE (c8's mechanism), written to a temp dir. */
-export async function plainV8(node, workers, script = join(EXAMPLE, 'server.js'), cwd = EXAMPLE) {
+export async function plainV8(node, workers, { cwd = EXAMPLE, pin = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-v8-'))
-  const server = await spawnServer({ node, script, cwd, workers, env: { NODE_V8_COVERAGE: dir } })
+  const server = await spawnServer({ node, script: join(cwd, 'server.js'), cwd, workers, env: { NODE_V8_COVERAGE: dir }, pin })
   return {
     ...server,
     async stop() {
@@ -103,34 +105,36 @@ export async function plainV8(node, workers, script = join(EXAMPLE, 'server.js')
 }
 
 /** The example server with V8 precise coverage started through the inspector in `mode` (see v8-mode-preload.cjs). */
-export function v8Mode(node, workers, mode) {
+export function v8Mode(node, workers, mode, { cwd = EXAMPLE, pin = false } = {}) {
   return spawnServer({
     node,
-    script: join(EXAMPLE, 'server.js'),
-    cwd: EXAMPLE,
+    script: join(cwd, 'server.js'),
+    cwd,
     workers,
     env: { NODE_OPTIONS: `--require ${JSON.stringify(join(BENCH, 'lib', 'v8-mode-preload.cjs'))}`, BENCH_V8_MODE: mode },
+    pin,
   })
 }
 
 /** The nyc-instrumented copy of the example (see app-copy.js `nycCopy`). */
-export function nycInstrumented(node, workers, copyDir) {
-  return spawnServer({ node, script: join(copyDir, 'server.js'), cwd: copyDir, workers })
+export function nycInstrumented(node, workers, copyDir, { pin = false } = {}) {
+  return spawnServer({ node, script: join(copyDir, 'server.js'), cwd: copyDir, workers, pin })
 }
 
 /**
  * The server under server-coverage: `startServerCoverage` (NODE_V8_COVERAGE + the agent through
  * NODE_OPTIONS), exactly what the Vitest plugin sets up. `session` is returned for collect().
  */
-export async function underServerCoverage(node, workers, { cwd = EXAMPLE, script = 'server.js', include = ['**'], env = {} } = {}) {
+export async function underServerCoverage(node, workers, { cwd = EXAMPLE, script = 'server.js', include = ['**'], env = {}, pin = false } = {}) {
   const { startServerCoverage } = await dist('index.js')
   const startedAt = performance.now()
+  const command = [...(pin ? serverPrefix() : []), node, script].join(' ')
   const session = await startServerCoverage(
-    { command: `${node} ${script}`, cwd, url: '/health', env: { ...env, WORKERS: String(workers), NODE_OPTIONS: '' }, include },
+    { command, cwd, url: '/health', env: { ...env, WORKERS: String(workers), NODE_OPTIONS: '' }, include },
     { root: cwd, log: () => {} },
   )
   const readyMs = performance.now() - startedAt
-  // The session spawns the server directly: its pid is the group id.
+  // The session spawns the server directly (taskset execs node in place): its pid is the group id.
   const [pgid] = childPids(process.pid, script)
   return {
     url: session.urls.server,
@@ -139,6 +143,29 @@ export async function underServerCoverage(node, workers, { cwd = EXAMPLE, script
     session,
     async stop() {
       await session.stop()
+    },
+  }
+}
+
+/**
+ * PROTOTYPE (bench/prototype): no V8 coverage; the included files (server.js, src/**) are
+ * instrumented on load through Node's module hooks and count themselves, V8's way.
+ */
+export async function prototypeInstrumented(node, workers, { cwd = EXAMPLE, pin = false } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-proto-'))
+  const server = await spawnServer({
+    node,
+    script: join(cwd, 'server.js'),
+    cwd,
+    workers,
+    env: { NODE_OPTIONS: `--require ${JSON.stringify(join(BENCH, 'prototype', 'preload.cjs'))}`, SC_PROTO_DIR: dir, SC_PROTO_INCLUDE: 'server.js,src/**' },
+    pin,
+  })
+  return {
+    ...server,
+    async stop() {
+      await server.stop()
+      rmSync(dir, { recursive: true, force: true })
     },
   }
 }

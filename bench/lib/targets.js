@@ -1,36 +1,25 @@
-// The issue's targets, judged on one run's results: { target, measured, met }.
+// The targets of issue 14, judged on one run's results: { target, measured, met }. Targets of the
+// earlier issues are kept below them (marked), so none is dropped between runs.
 import { fmt, ratio } from './stats.js'
+
+const PROTOTYPE = 'instrumented on load (prototype)'
 
 export function evaluateTargets(results) {
   const targets = []
-  for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
-    const value = byConfig['server-coverage'].rps / byConfig.NODE_V8_COVERAGE.rps
-    targets.push({ target: `${node}: server-coverage req/s ≥ 0.97× plain NODE_V8_COVERAGE`, measured: ratio(value), met: value >= 0.97 })
-  }
-  const live = results.teardown?.live
-  if (live?.[16] && live?.[1]) {
-    for (const scope of Object.keys(live[1])) {
-      const value = live[16][scope].totalMs / live[1][scope].totalMs
-      targets.push({
-        target: `teardown (collect + stop), ${scope} scope: 16 workers ≤ 1.5× 1 worker`,
-        measured: `${ratio(value)} (${fmt(live[16][scope].totalMs)} vs ${fmt(live[1][scope].totalMs)} ms)`,
-        met: value <= 1.5,
-      })
-    }
-  }
   for (const [workers, byScope] of Object.entries(results.teardown?.sameData ?? {})) {
     for (const [scope, byTool] of Object.entries(byScope)) {
       const value = byTool['server-coverage'].wallMs / byTool['c8 report'].wallMs
       targets.push({
-        target: `same data, ${workers} worker(s), ${scope} scope: faster than \`c8 report\``,
+        target: `converting the same raw V8 data, ${workers} worker(s), ${scope} scope: ≤ 1.0× \`c8 report\``,
         measured: `${ratio(value)} (${fmt(byTool['server-coverage'].wallMs)} vs ${fmt(byTool['c8 report'].wallMs)} ms)`,
-        met: value < 1,
+        met: value <= 1,
       })
     }
   }
-  for (const [node, byConfig] of Object.entries(results.startup ?? {})) {
-    const value = byConfig['server-coverage'] / byConfig.bare
-    targets.push({ target: `${node}: start-up ≤ 1.2× bare`, measured: `${ratio(value)} (${fmt(byConfig['server-coverage'])} vs ${fmt(byConfig.bare)} ms)`, met: value <= 1.2 })
+  const live = results.teardown?.live
+  if (live?.[16]?.app && live?.[1]?.app) {
+    const value = live[16].app.totalMs / live[1].app.totalMs
+    targets.push({ target: 'teardown (collect + stop), app scope: 16 workers ≤ 1.5× 1 worker', measured: `${ratio(value)} (${fmt(live[16].app.totalMs)} vs ${fmt(live[1].app.totalMs)} ms)`, met: value <= 1.5 })
   }
   for (const run of results.memory?.live ?? []) {
     if (run.steps.length < 5) continue
@@ -38,10 +27,32 @@ export function evaluateTargets(results) {
     const last = run.steps.at(-1).rss
     const value = last / first
     targets.push({
-      target: `collector memory flat: ${run.workers} workers × ${run.checkpoints} collects, RSS after last ≤ 1.15× after first`,
+      target: `collector memory in watch mode, ${run.workers} worker(s): RSS after ${run.steps.length} collects ≤ 1.10× after the first`,
       measured: `${ratio(value)} (${fmt(first / 1048576)} → ${fmt(last / 1048576)} MB)`,
-      met: value <= 1.15,
+      met: value <= 1.1,
     })
+  }
+  for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
+    const value = byConfig['server-coverage'].rps / byConfig.nyc.rps
+    targets.push({ target: `${node}: server-coverage req/s ≥ nyc's (Express example, 4 workers)`, measured: `${ratio(value)} (${fmt(byConfig['server-coverage'].rps)} vs ${fmt(byConfig.nyc.rps)} req/s)`, met: value >= 1 })
+  }
+  for (const [node, byConfig] of Object.entries(results.startup ?? {})) {
+    const value = byConfig['server-coverage'] / byConfig.bare
+    targets.push({ target: `${node}: start-up ≤ 1.1× bare`, measured: `${ratio(value)} (${fmt(byConfig['server-coverage'])} vs ${fmt(byConfig.bare)} ms)`, met: value <= 1.1 })
+  }
+  // Not targets of issue 14, kept from earlier runs so nothing silently disappears.
+  for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
+    if (!byConfig[PROTOTYPE]) continue
+    const value = byConfig[PROTOTYPE].rps / byConfig.nyc.rps
+    targets.push({ target: `(prototype, not shipped) ${node}: counting on load req/s ≥ nyc's`, measured: `${ratio(value)} (${fmt(byConfig[PROTOTYPE].rps)} vs ${fmt(byConfig.nyc.rps)} req/s)`, met: value >= 1 })
+  }
+  for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
+    const value = byConfig['server-coverage'].rps / byConfig.NODE_V8_COVERAGE.rps
+    targets.push({ target: `(earlier target) ${node}: server-coverage req/s ≥ 0.97× plain NODE_V8_COVERAGE`, measured: ratio(value), met: value >= 0.97 })
+  }
+  if (live?.[16]?.wide && live?.[1]?.wide) {
+    const value = live[16].wide.totalMs / live[1].wide.totalMs
+    targets.push({ target: '(earlier target) teardown (collect + stop), wide scope: 16 workers ≤ 1.5× 1 worker', measured: `${ratio(value)} (${fmt(live[16].wide.totalMs)} vs ${fmt(live[1].wide.totalMs)} ms)`, met: value <= 1.5 })
   }
   const offline = results.memory?.offline ?? []
   const small = offline.find((r) => r.workers === 1 && r.checkpoints === 1 && r.scope === 'wide')
@@ -51,7 +62,7 @@ export function evaluateTargets(results) {
     const rawGrowth = (big.rawBytes - small.rawBytes) / 1048576
     const value = growth / rawGrowth
     targets.push({
-      target: 'collector memory flat, one read of a whole folder (wide scope): peak RSS grows < 0.25 MB per MB of raw data',
+      target: '(earlier target) one read of a whole folder (wide scope): peak RSS grows < 0.25 MB per MB of raw data',
       measured: `${fmt(value, 2)} MB/MB (${fmt(small.maxRssKb / 1024)} MB for ${fmt(small.rawBytes / 1048576)} MB raw → ${fmt(big.maxRssKb / 1024)} MB for ${fmt(big.rawBytes / 1048576)} MB raw)`,
       met: value < 0.25,
     })

@@ -15,7 +15,7 @@ export async function runOffline({ datasets, wide, log }) {
   const results = []
   for (const dataset of datasets) {
     for (const scope of Object.keys(SCOPES)) {
-      const run = await runCollector([join(BENCH, 'children', 'ours.js'), dataset.rawDir, wide.dir, SCOPES[scope].join(','), join(dataset.base, `mem-${scope}`)], { cwd: wide.dir })
+      const run = await runCollector([join(BENCH, 'children', 'ours.js'), dataset.rawDir, wide.dir, SCOPES[scope].join(','), join(dataset.base, `mem-${scope}`), '--sample'], { cwd: wide.dir })
       const rawBytes = dataset.files.reduce((sum, f) => sum + f.size, 0)
       const r = { workers: dataset.processes - 1, checkpoints: dataset.flushes.length, scope, rawFiles: dataset.files.length, rawBytes, ...run.json, maxRssKb: run.maxRssKb, wallMs: run.wallMs }
       results.push(r)

@@ -1,9 +1,13 @@
 // 1. Serving overhead: requests/s and CPU per request of the 4-worker Express cluster example,
 // bare vs under server-coverage vs plain NODE_V8_COVERAGE vs nyc instrumentation, on each Node.
-// Rounds are interleaved (every config once per round, server restarted each time); medians.
+// Every row runs the same server: a copy of the example in a temp folder (nyc's instrumented the
+// same way), 4 workers, the same environment; the server's group pinned to one core and the load
+// generator, in its own process, to the other (lib/pin.js). Rounds are interleaved (every config
+// once per round, server restarted each time, order rotated); medians.
 import { rmSync } from 'node:fs'
-import { nycCopy } from '../lib/app-copy.js'
+import { nycCopy, plainCopy } from '../lib/app-copy.js'
 import { measureServing } from '../lib/load.js'
+import { pinned } from '../lib/pin.js'
 import { bare, nycInstrumented, plainV8, underServerCoverage, v8Mode } from '../lib/servers.js'
 import { fmt, median, ratio, table } from '../lib/stats.js'
 
@@ -11,14 +15,17 @@ export const CONFIGS = ['bare', 'server-coverage', 'NODE_V8_COVERAGE', 'nyc']
 /** What other V8 modes would cost (inspector-started precise coverage; nothing written). */
 export const V8_MODES = { 'V8 block binary': 'binary', 'V8 function-level': 'function' }
 
-export async function run({ nodes, rounds, seconds, workers = 4, modes = true, log }) {
+export async function run({ nodes, rounds, seconds, workers = 4, modes = true, extra = {}, log }) {
   const copy = nycCopy()
+  const plain = plainCopy()
+  const pin = pinned()
   const launchers = {
-    bare: (node) => bare(node, workers),
-    'server-coverage': (node) => underServerCoverage(node, workers),
-    NODE_V8_COVERAGE: (node) => plainV8(node, workers),
-    nyc: (node) => nycInstrumented(node, workers, copy),
-    ...(modes ? Object.fromEntries(Object.entries(V8_MODES).map(([name, mode]) => [name, (node) => v8Mode(node, workers, mode)])) : {}),
+    bare: (node) => bare(node, workers, { cwd: plain, pin }),
+    'server-coverage': (node) => underServerCoverage(node, workers, { cwd: plain, pin }),
+    NODE_V8_COVERAGE: (node) => plainV8(node, workers, { cwd: plain, pin }),
+    nyc: (node) => nycInstrumented(node, workers, copy, { pin }),
+    ...(modes ? Object.fromEntries(Object.entries(V8_MODES).map(([name, mode]) => [name, (node) => v8Mode(node, workers, mode, { cwd: plain, pin })])) : {}),
+    ...Object.fromEntries(Object.entries(extra).map(([name, launch]) => [name, (node) => launch(node, workers, { cwd: plain, pin })])),
   }
   const configs = Object.keys(launchers)
   const samples = {}
@@ -41,12 +48,14 @@ export async function run({ nodes, rounds, seconds, workers = 4, modes = true, l
     }
   } finally {
     rmSync(copy, { recursive: true, force: true })
+    rmSync(plain, { recursive: true, force: true })
   }
   const results = {}
   for (const [nodeName, byConfig] of Object.entries(samples)) {
     for (const [config, list] of Object.entries(byConfig)) {
       ;(results[nodeName] ??= {})[config] = {
         rps: median(list.map((s) => s.rps)),
+        rpsRounds: list.map((s) => s.rps),
         cpuPerRequestUs: median(list.map((s) => s.cpuPerRequestUs)),
         latencyP50: median(list.map((s) => s.latencyP50)),
         errors: list.reduce((sum, s) => sum + s.errors, 0),
@@ -54,10 +63,10 @@ export async function run({ nodes, rounds, seconds, workers = 4, modes = true, l
       }
     }
   }
-  return { results, markdown: render(results, { rounds, seconds, workers }) }
+  return { results, markdown: render(results, { rounds, seconds, workers, pin }) }
 }
 
-function render(results, { rounds, seconds, workers }) {
+function render(results, { rounds, seconds, workers, pin }) {
   const rows = []
   for (const [nodeName, byConfig] of Object.entries(results)) {
     const base = byConfig.bare
@@ -69,8 +78,10 @@ function render(results, { rounds, seconds, workers }) {
         nodeName,
         config,
         fmt(r.rps),
+        `${fmt(Math.min(...r.rpsRounds))}–${fmt(Math.max(...r.rpsRounds))}`,
         ratio(r.rps / base.rps),
         ratio(r.rps / v8.rps),
+        ratio(r.rps / byConfig.nyc.rps),
         fmt(r.cpuPerRequestUs),
         ratio(r.cpuPerRequestUs / base.cpuPerRequestUs),
         fmt(r.latencyP50, 1),
@@ -79,10 +90,11 @@ function render(results, { rounds, seconds, workers }) {
     }
   }
   return [
-    `Example Express cluster (\`examples/express-cluster/server.js\`, WORKERS=${workers}), \`GET /users/1\`, autocannon 16 connections,`,
-    `1 s warm-up + ${seconds} s measured, ${rounds} interleaved rounds (order rotated each round), medians. CPU = user+sys of every`,
-    'process of the server\'s group from /proc/<pid>/stat over the measured run, divided by the requests served.',
+    `Example Express cluster (\`examples/express-cluster\`: \`server.js\` + \`src/app.js\`, copied to a temp folder for every row, nyc's`,
+    `instrumented the same way), WORKERS=${workers}, \`GET /users/1\`, autocannon 32 connections from its own process,`,
+    `1 s warm-up + ${seconds} s measured, ${rounds} interleaved rounds (order rotated each round), medians. ${pin ? 'The server\'s process group runs on CPU 1 and the load generator on CPU 0 (`taskset`).' : 'Not pinned (fewer than 2 cores or no `taskset`).'}`,
+    'CPU = user+sys of every process of the server\'s group from /proc/<pid>/stat over the measured run, divided by the requests served.',
     '',
-    table(['node', 'config', 'req/s', 'vs bare', 'vs NODE_V8_COVERAGE', 'CPU µs/req', 'CPU vs bare', 'p50 ms', 'errors'], rows),
+    table(['node', 'config', 'req/s', 'req/s rounds (min–max)', 'vs bare', 'vs NODE_V8_COVERAGE', 'vs nyc', 'CPU µs/req', 'CPU vs bare', 'p50 ms', 'errors'], rows),
   ].join('\n')
 }

@@ -1,4 +1,4 @@
-// 3. Start-up latency: spawn → the readiness probe (GET /health) answers 2xx, polled every 50 ms
+// 3. Start-up latency: spawn → the readiness probe (GET /health) answers 2xx, polled every 10 ms
 // (the session's own interval) for every config. For server-coverage the time is the whole
 // `startServerCoverage()` call (temp dir, control socket, spawn, probe).
 import { bare, plainV8, underServerCoverage } from '../lib/servers.js'
@@ -31,7 +31,7 @@ export async function run({ nodes, rounds, workers = 4, log }) {
     }
   }
   const markdown = [
-    `Example Express cluster, WORKERS=${workers}: spawn → \`GET /health\` answers (the first worker listens), polled every 50 ms.`,
+    `Example Express cluster, WORKERS=${workers}: spawn → \`GET /health\` answers (the first worker listens), polled every 10 ms.`,
     `${rounds} interleaved rounds, medians.`,
     '',
     table(['node', 'config', 'ready ms', 'vs bare', 'rounds (ms)'], rows),

@@ -17,16 +17,18 @@
  * Protocol: newline-delimited JSON. agent → collector `hello`, `flushed`; collector → agent
  * `welcome`, `flush`, `bye`.
  */
-import crypto = require('node:crypto')
+import type { Session } from 'node:inspector'
 import fs = require('node:fs')
-import inspector = require('node:inspector')
 import net = require('node:net')
-import os = require('node:os')
 import v8 = require('node:v8')
 import workerThreads = require('node:worker_threads')
 import lines = require('./lines.cjs')
 
 const { onLines } = lines
+
+// `node:crypto`, `node:inspector` and `node:os` are required where they are used: every process
+// of the server loads this file before the app, under block coverage, and those modules are only
+// needed for code that exists only in memory (tsx) and on stop signals (bench/RESULTS.md, start-up).
 
 const socketPath = process.env.SERVER_COVERAGE_SOCKET
 const sourcesDir = process.env.SERVER_COVERAGE_SOURCES
@@ -63,10 +65,10 @@ function runsInMemoryCode(): boolean {
 /** url → scriptId of app scripts with a source map, seen by the Debugger session. */
 const mappedScripts = new Map<string, string>()
 const savedSources = new Set<string>()
-let sourceSession: inspector.Session | undefined
+let sourceSession: Session | undefined
 
 function watchScripts(): void {
-  sourceSession = new inspector.Session()
+  sourceSession = new (require('node:inspector') as typeof import('node:inspector')).Session()
   sourceSession.connect()
   sourceSession.on('Debugger.scriptParsed', ({ params }) => {
     if (params.sourceMapURL && params.url.startsWith('file://') && !params.url.includes('/node_modules/')) {
@@ -94,7 +96,7 @@ function saveTransformedSources(dir: string): void {
         // not on disk: save it
       }
       if (onDisk === result.scriptSource) return
-      const name = `${crypto.createHash('sha1').update(url).digest('hex')}.js`
+      const name = `${(require('node:crypto') as typeof import('node:crypto')).createHash('sha1').update(url).digest('hex')}.js`
       try {
         fs.writeFileSync(`${dir}/${name}`, result.scriptSource, { flag: 'wx' })
       } catch {
@@ -116,7 +118,7 @@ function installSignalHandlers(): void {
     process.on(signal, function serverCoverageSignal() {
       // Another listener means the app handles this signal (graceful shutdown): defer to it.
       if (process.listenerCount(signal) > 1) return
-      process.exit(128 + (os.constants.signals[signal] ?? 15))
+      process.exit(128 + ((require('node:os') as typeof import('node:os')).constants.signals[signal] ?? 15))
     })
   }
 }

@@ -1,7 +1,5 @@
 import type { SourceMapData } from './v8-types.js'
-import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { existsSync, readFileSync } from 'node:fs'
 import module from 'node:module'
 import { join } from 'node:path'
 
@@ -35,10 +33,13 @@ export function stripTypes(code: string): string {
  * undefined.
  */
 export async function executedCode(path: string, url: string, lineLengths: readonly number[] | undefined, sourcesDirs: readonly string[]): Promise<string | undefined> {
+  // node:crypto only here: most servers have no mapped script, and a fresh collector process pays for every module it loads.
+  const { createHash } = await import('node:crypto')
   const candidates = [path, ...sourcesDirs.map((dir) => join(dir, `${createHash('sha1').update(url).digest('hex')}.js`))]
   for (const candidate of candidates) {
     if (!existsSync(candidate)) continue
-    const code = await readFile(candidate, 'utf8')
+    // Synchronous: one small file, read right before a parse (async reads only added round trips).
+    const code = readFileSync(candidate, 'utf8')
     if (lineLengthsMatch(code, lineLengths)) return code
   }
   return undefined

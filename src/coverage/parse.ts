@@ -1,4 +1,4 @@
-import type { ParseFn } from './convert.js'
+import type { ParseFn } from './convert-script.js'
 import { parse } from 'acorn'
 
 /**

@@ -9,7 +9,8 @@ const dir = mkdtempSync(join(tmpdir(), 'sc-parse-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 // A real coverage file of a process that loaded a source-mapped script: the fast parse keeps
-// exactly the file:// scripts outside node_modules of a full JSON.parse, and the whole tail.
+// exactly the file:// scripts outside node_modules of a full JSON.parse, the timestamp, and the
+// source maps of the scripts it kept.
 test('the filtered parse equals a full parse minus internals and node_modules', () => {
   const script = join(dir, 'app.js')
   writeFileSync(script, 'const http = require("node:http")\nfunction f(x) { return x ? 1 : 2 }\nf(1)\n//# sourceMappingURL=data:application/json;base64,' +
@@ -23,8 +24,16 @@ test('the filtered parse equals a full parse minus internals and node_modules', 
   expect(full.result.length).toBeGreaterThan(20)
   expect(fast.result).toEqual(full.result.filter((s) => s.url.startsWith('file://') && !s.url.includes('/node_modules/')))
   expect(fast.result.map((s) => s.url)).toContain(`file://${script}`)
+  expect((fast as { timestamp?: number }).timestamp).toBe(full.timestamp)
   expect(fast['source-map-cache']).toEqual(full['source-map-cache'])
   expect(Object.keys(fast['source-map-cache'] ?? {})).toContain(`file://${script}`)
+  // From a Buffer, the same; a `keep` filter that refuses the script drops it and its map.
+  expect(parseCoverageFile(Buffer.from(text))).toEqual(fast)
+  const asked: [string, boolean][] = []
+  const refused = parseCoverageFile(text, (url, hasSourceMap) => (asked.push([url, hasSourceMap]), false))
+  expect(asked).toEqual([[`file://${script}`, true]])
+  expect(refused.result).toEqual([])
+  expect(refused['source-map-cache']).toEqual({})
 })
 
 test('a truncated file throws; an unexpected layout falls back to a full parse', () => {
