@@ -55,7 +55,7 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
 }
 
 /** Resolves with the members still alive at `deadline`, or [] as soon as the group is empty. */
-export async function waitForGroupExit(pgid: number, deadline: number, pollMs = 20): Promise<GroupMember[]> {
+export async function waitForGroupExit(pgid: number, deadline: number, pollMs = 5): Promise<GroupMember[]> {
   for (;;) {
     const members = listGroup(pgid)
     if (members.length === 0 || Date.now() >= deadline) return members
