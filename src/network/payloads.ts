@@ -18,6 +18,15 @@ export interface PayloadDirs {
   istanbul: string
 }
 
+/** A payload being received: its `.part` file, bytes so far, and why it will be dropped, if it will. */
+interface Payload {
+  id: number
+  stream: WriteStream
+  path: string
+  bytes: number
+  failed?: string
+}
+
 /** Largest payload accepted from one agent for one flush. */
 export const MAX_PAYLOAD_BYTES = 512 * 1024 * 1024
 
@@ -31,7 +40,7 @@ export class PayloadAssembler {
   readonly #dirs: PayloadDirs
   readonly #peer: number
   readonly #maxBytes: number
-  #current: { id: number; stream: WriteStream; path: string; bytes: number; failed?: string } | undefined
+  #current: Payload | undefined
   #count = 0
 
   constructor(dirs: PayloadDirs, peer: number, maxBytes = MAX_PAYLOAD_BYTES) {
@@ -46,7 +55,11 @@ export class PayloadAssembler {
     if (!this.#current || this.#current.id !== id) {
       this.#discard()
       const path = join(this.#dirs.incoming, `${this.#peer}-${id}.part`)
-      this.#current = { id, path, bytes: 0, stream: createWriteStream(path, { mode: 0o600 }) }
+      const stream = createWriteStream(path, { mode: 0o600 })
+      const current: Payload = { id, path, bytes: 0, stream }
+      // A write that fails (disk full) or lands after an abort must never crash the collector.
+      stream.on('error', (error: Error) => void (current.failed ??= `could not be written (${error.message})`))
+      this.#current = current
     }
     const current = this.#current
     if (current.failed) return
