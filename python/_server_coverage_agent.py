@@ -64,6 +64,8 @@ STATE_DIR = os.environ.get('SERVER_COVERAGE_PY_STATE')
 READY_DIR = os.environ.get('SERVER_COVERAGE_PY_READY')
 # Test-only: a folder that receives a copy of every data file the network agent sent.
 KEEP_DATA_DIR = os.environ.get('SERVER_COVERAGE_PY_KEEP_DATA')
+# Test-only: a folder where a test holds one process at a point of its exit path (see _test_pause).
+TEST_PAUSE_DIR = os.environ.get('SERVER_COVERAGE_PY_TEST_PAUSE')
 SAVE_INTERVAL_S = float(os.environ.get('SERVER_COVERAGE_PY_SAVE_INTERVAL') or 5)
 ORPHAN_EXIT_S = 5.0
 # How long an exit path waits for a save in progress in another thread.
@@ -241,7 +243,29 @@ def _fresh_data_file(data):
     data._choose_filename()
 
 
-def _rotate():
+def _test_pause(point):
+    """Test-only: holds this process at ``point`` when ``<SERVER_COVERAGE_PY_TEST_PAUSE>/<pid>`` names it.
+
+    Says so in ``<pid>.paused`` and waits (at most 10 s) for ``<pid>.resume``, so a test can send a
+    signal exactly there. Points: ``exit`` (a ``multiprocessing`` child's work ended, before its exit
+    save), ``exit-save`` (inside the exit save: the data is in its file, not yet in the ready folder).
+    """
+    if not TEST_PAUSE_DIR:
+        return
+    base = os.path.join(TEST_PAUSE_DIR, str(os.getpid()))
+    try:
+        with open(base) as handle:
+            if handle.read().strip() != point:
+                return
+        open(base + '.paused', 'w').close()
+    except OSError:
+        return
+    deadline = time.monotonic() + 10
+    while not os.path.exists(base + '.resume') and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def _rotate(at_exit=False):
     """Saves what ran since the previous save into a ready file of its own. Call with ``_save_lock`` held."""
     global _sequence
     error = None
@@ -257,6 +281,8 @@ def _rotate():
             return '%s: %s' % (type(caught).__name__, caught)
     else:
         return str(error)
+    if at_exit:
+        _test_pause('exit-save')
     try:
         with data._lock:
             path = data.data_filename()
@@ -270,7 +296,7 @@ def _rotate():
     return None
 
 
-def save(timeout=-1):
+def save(timeout=-1, at_exit=False):
     """Rotates this process's data (see the module doc). Returns an error string or None."""
     if _cov is None:
         return 'coverage is not running in this process'
@@ -281,31 +307,121 @@ def save(timeout=-1):
     if not _save_lock.acquire(timeout=timeout):
         return 'a save in progress did not finish within %s s' % timeout
     try:
-        return _rotate()
+        return _rotate(at_exit)
     finally:
         _save_lock.release()
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+# The stop signals that save first while at their default (handle_stop_signals).
+SAVE_FIRST_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+# ``signal.signal`` itself: handle_stop_signals wraps the module's.
+_set_handler = signal.signal
+# True where sitecustomize runs (not uWSGI, whose stop signals are handled in C, out of Python's sight).
+_python_stop_signals = False
+# Stop signals that arrived during the exit save, acted on once it is complete.
+_held_signals = []
+
+
+def handle_stop_signals():
+    """(sitecustomize) SIGTERM and SIGHUP at their default save first, then kill: now, and whenever set back to it.
+
+    Setting them back is common: asyncio does it when its loop closes (``remove_signal_handler``
+    puts back ``SIG_DFL``, not the handler it replaced). A uvicorn ``--workers`` worker stopped by
+    Ctrl+C closes its loop and heads for its exit save, while its supervisor SIGTERMs every worker
+    in turn (``terminate()``, each once the previous one has exited): a SIGTERM that landed in
+    between killed the worker outright, and what it ran after the flush (its shutdown handler) was
+    lost. So ``signal.signal(SIGTERM or SIGHUP, SIG_DFL)`` installs ``save_and_die`` instead.
+    """
+    global _python_stop_signals
+    _python_stop_signals = True
+    for signum in SAVE_FIRST_SIGNALS:
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            _set_handler(signum, save_and_die)
+    if getattr(signal.signal, '_server_coverage', False):
+        return
+
+    def set_handler(signalnum, handler):
+        if handler == signal.SIG_DFL and signalnum in SAVE_FIRST_SIGNALS:
+            handler = save_and_die
+        return _set_handler(signalnum, handler)
+
+    set_handler.__doc__ = _set_handler.__doc__
+    set_handler.__wrapped__ = _set_handler
+    set_handler._server_coverage = True
+    signal.signal = set_handler
 
 
 def final_save():
-    """Stops tracing, saves, and leaves an ``exited`` marker: the exit path of a process. Safe to call twice."""
-    if _cov is None or _control_pid != os.getpid() or NETWORK:
+    """Stops tracing, saves, and leaves an ``exited`` marker: the exit path of a process. Safe to call twice.
+
+    A stop signal that arrives meanwhile acts once the save is complete, as its handler would have.
+    """
+    held = _exit_save()
+    if held is None:
         return
+    signum, handler = held
+    if handler is save_and_die or handler == signal.SIG_DFL:
+        _die(signum)
+    elif callable(handler):
+        handler(signum, sys._getframe())
+
+
+def _exit_save():
+    """``final_save`` up to its end: returns ``(signal, its handler)`` for a stop signal held meanwhile, or None."""
+    if _cov is None or _control_pid != os.getpid() or NETWORK:
+        return None
     # uWSGI exits from inside its signal handler; a second stop signal (the group's SIGTERM plus
     # the master's SIGINT) would re-enter exit() in the middle of this save and deadlock in malloc.
     try:
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     except (OSError, ValueError):
         pass
+    # The mask keeps stop signals out of this thread only. Another thread (the app's, a thread
+    # pool's) still takes them, then Python runs their handler here, between two lines of the save:
+    # a KeyboardInterrupt cut the save short, ``save_and_die`` waited for the lock this thread holds
+    # and gave up, and at its default the signal killed the process; each time the data never
+    # reached the ready folder. So while it runs, every stop signal only is noted.
+    handlers = _hold_stop_signals()
     try:
-        _cov.stop()
-    except Exception:
-        pass
-    save(timeout=EXIT_SAVE_TIMEOUT_S)
-    # Tells the collector this process saved on its way out (a process without it was killed).
-    write_marker('exited')
+        try:
+            _cov.stop()
+        except Exception:
+            pass
+        save(timeout=EXIT_SAVE_TIMEOUT_S, at_exit=True)
+        # Tells the collector this process saved on its way out (a process without it was killed).
+        write_marker('exited')
+    finally:
+        for signum, handler in handlers.items():
+            try:
+                _set_handler(signum, handler)
+            except (OSError, ValueError, TypeError):
+                pass
+    held = [signum for signum in _held_signals if signum in handlers]
+    del _held_signals[:]
+    return (held[0], handlers[held[0]]) if held else None
+
+
+def _hold_stop_signals():
+    """Replaces the stop signals' handlers by one that notes the signal; returns those it replaced."""
+    if not _python_stop_signals or threading.current_thread() is not threading.main_thread():
+        return {}  # (Python sets handlers from the main thread only.)
+    handlers = {}
+    for signum in STOP_SIGNALS:
+        handler = signal.getsignal(signum)
+        # (None: a handler set outside Python, which Python could not put back.)
+        if handler is None or handler is _note_signal or handler == signal.SIG_IGN:
+            continue
+        try:
+            _set_handler(signum, _note_signal)
+        except (OSError, ValueError):
+            continue
+        handlers[signum] = handler
+    return handlers
+
+
+def _note_signal(signum, frame):
+    _held_signals.append(signum)
 
 
 def save_and_die(signum, frame):
@@ -315,8 +431,12 @@ def save_and_die(signum, frame):
     us: only our save is added. (Coverage.py's own ``sigterm = true`` did not save in 6.5 when
     threads ran, coveragepy#1599, fixed in 7.2.3; this path does not use it.)
     """
-    final_save()
-    signal.signal(signum, signal.SIG_DFL)
+    _exit_save()  # (a second stop signal during it changes nothing: this one kills the process)
+    _die(signum)
+
+
+def _die(signum):
+    _set_handler(signum, signal.SIG_DFL)
     try:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signum])
     except (OSError, ValueError):
@@ -369,8 +489,11 @@ def patch_multiprocessing():
             code = original(self, *args, **kwargs)
             return code
         finally:
-            final_save()
-            _stop_orphaned_uvicorn_supervisor(self, code)
+            _test_pause('exit')
+            try:
+                final_save()
+            finally:
+                _stop_orphaned_uvicorn_supervisor(self, code)
 
     _bootstrap._server_coverage = True
     process.BaseProcess._bootstrap = _bootstrap

@@ -17,11 +17,12 @@ from it runs this file too:
 
 SIGTERM/SIGHUP left at their default would kill a process without any exit hook: we save first,
 then let the signal kill it as before (a server that handles them, as gunicorn, uvicorn and
-hypercorn's parent do, keeps its own handling); not in network mode, where the server is not ours.
+hypercorn's parent do, keeps its own handling), also when the process sets them back to their
+default later (asyncio does when its loop closes); a stop signal that arrives during the exit save
+acts after it. Not in network mode, where the server is not ours.
 Any ``sitecustomize`` this one shadows (Debian ships one) is run afterwards.
 """
 import os
-import signal
 import sys
 
 
@@ -40,9 +41,7 @@ def _install():
     if not agent.NETWORK:
         # (A server we did not start, reporting over the network, keeps its signals and exits as
         # they are: as the Node agent, we add no handler and no exit hook there.)
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            if signal.getsignal(signum) == signal.SIG_DFL:
-                signal.signal(signum, agent.save_and_die)
+        agent.handle_stop_signals()
         agent.patch_multiprocessing()
     agent.connect()
     # A child starts with nothing it did not run itself; no save is in progress while forking.

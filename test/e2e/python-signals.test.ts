@@ -1,5 +1,8 @@
 import type { FileCoverageData } from 'istanbul-lib-coverage'
 import type { Collected, CoverageSession } from '../../dist/index.js'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { constants, tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { startServerCoverage } from '../../dist/index.js'
 import { eventually, isAlive, lineOf, makeProject, statementHits, tempDirs } from './harness.js'
@@ -10,8 +13,11 @@ import { missingPythonTools } from './python-support.js'
 // process whose main thread only waits while other threads serve, where Coverage.py 6.5's own
 // `sigterm` setting lost the data (coveragepy#1599, fixed in 7.2.3) and where a SystemExit would
 // wait forever for a non-daemon thread; a SIGKILLed worker keeps its last checkpoint, and what it
-// ran after it is lost and said so. The periodic save is pushed out of the way (an hour), so only
-// the paths under test save.
+// ran after it is lost and said so. A second stop signal on a process's way out (uvicorn's
+// supervisor SIGTERMs every worker after the Ctrl+C that stopped it; Ctrl+C twice) never costs its
+// exit save: the agent's test-only pause (SERVER_COVERAGE_PY_TEST_PAUSE) holds the process at the
+// exact point, so these do not depend on timing. The periodic save is pushed out of the way (an
+// hour), so only the paths under test save.
 
 const missing = missingPythonTools(['asgi'])
 const track = tempDirs()
@@ -21,9 +27,9 @@ interface Answer {
   pid: number
 }
 
-async function start(dir: string, command: string, url: string): Promise<{ session: CoverageSession; base: string; log: string[] }> {
+async function start(dir: string, command: string, url: string, env: Record<string, string> = {}): Promise<{ session: CoverageSession; base: string; log: string[] }> {
   const log: string[] = []
-  const session = await startServerCoverage({ command, url, cwd: dir, env: NO_PERIODIC_SAVE }, { root: dir, log: (line) => log.push(line) })
+  const session = await startServerCoverage({ command, url, cwd: dir, env: { ...NO_PERIODIC_SAVE, ...env } }, { root: dir, log: (line) => log.push(line) })
   return { session, base: session.urls.server!, log }
 }
 
@@ -36,6 +42,25 @@ async function get(base: string, path: string): Promise<Answer> {
 async function killAndWait(pid: number, signal: NodeJS.Signals): Promise<void> {
   process.kill(pid, signal)
   expect(await eventually(() => !isAlive(pid), 10_000), `process ${pid} exited after ${signal}`).toBe(true)
+}
+
+/** Holds process `pid` at `point` of its exit path, and waits there until the test resumes it (see the agent's `_test_pause`). */
+function holdAt(pauses: string, pid: number, point: 'exit' | 'exit-save'): { reached: () => Promise<void>; resume: () => void } {
+  writeFileSync(join(pauses, String(pid)), point)
+  return {
+    reached: async () => expect(await eventually(() => existsSync(join(pauses, `${pid}.paused`)), 10_000), `process ${pid} reached ${point}`).toBe(true),
+    resume: () => writeFileSync(join(pauses, `${pid}.resume`), ''),
+  }
+}
+
+/** `signal` still waits in the process's shared pending set: no thread of it has taken it yet. */
+function pending(pid: number, signal: NodeJS.Signals): boolean {
+  try {
+    const mask = /ShdPnd:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? '0'
+    return ((BigInt(`0x${mask}`) >> BigInt(constants.signals[signal] - 1)) & 1n) === 1n
+  } catch {
+    return false
+  }
 }
 
 function hitsIn(collected: Collected, dir: string, file: string, marker: string): number | undefined {
@@ -84,6 +109,50 @@ describe.skipIf(missing.length > 0)('Python server processes stopped by a signal
       expect(log.join('\n')).not.toContain('exited without saving')
     } finally {
       await session.stop()
+    }
+  })
+
+  test('a uvicorn worker stopped by Ctrl+C, then SIGTERMed by its supervisor after its event loop closed (which put SIGTERM back to its default): what it ran after the stop is kept', async () => {
+    const dir = track(makeProject('fastapi-asgi'))
+    const pauses = track(mkdtempSync(join(tmpdir(), 'sc-pause-')))
+    const { session, base, log } = await start(dir, '/usr/bin/python3 -m uvicorn app:app --workers 4 --port {port}', '/pid', { SERVER_COVERAGE_PY_TEST_PAUSE: pauses })
+    try {
+      await session.collect()
+      const { pid } = await get(base, '/pid')
+      // Its shutdown handler runs, its loop closes, its work ends: held just before its exit save.
+      const hold = holdAt(pauses, pid, 'exit')
+      process.kill(pid, 'SIGINT')
+      await hold.reached()
+      // What uvicorn's supervisor sends every worker in turn, once the previous one has exited.
+      await killAndWait(pid, 'SIGTERM')
+      expect(hitsIn(await session.collect(), dir, 'app.py', "DONE.append('shutdown handler ran')")).toBe(1)
+      expect(log.join('\n')).not.toContain(`process ${pid} `)
+    } finally {
+      await session.stop()
+    }
+  })
+
+  test('a plain Python server stopping on Ctrl+C gets a second stop signal (SIGTERM, or Ctrl+C again) in the middle of its exit save: the save completes first', async () => {
+    for (const second of ['SIGTERM', 'SIGINT'] as const) {
+      const dir = track(makeProject('python-plain'))
+      const pauses = track(mkdtempSync(join(tmpdir(), 'sc-pause-')))
+      const { session, base, log } = await start(dir, '/usr/bin/python3 stopping_server.py', '/', { SERVER_COVERAGE_PY_TEST_PAUSE: pauses })
+      try {
+        await session.collect()
+        const { pid } = await get(base, '/')
+        const hold = holdAt(pauses, pid, 'exit-save')
+        process.kill(pid, 'SIGINT')
+        await hold.reached()
+        process.kill(pid, second)
+        // Its heartbeat thread takes the signal; Python runs the handler in the main thread, inside the save.
+        expect(await eventually(() => !pending(pid, second), 10_000), `process ${pid} took ${second}`).toBe(true)
+        hold.resume()
+        expect(await eventually(() => !isAlive(pid), 10_000), `process ${pid} exited`).toBe(true)
+        expect(hitsIn(await session.collect(), dir, 'stopping_server.py', "stopped = 'after Ctrl+C'"), second).toBe(1)
+        expect(log.join('\n')).not.toContain(`process ${pid} `)
+      } finally {
+        await session.stop()
+      }
     }
   })
 })
