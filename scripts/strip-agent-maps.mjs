@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const dir = join(import.meta.dirname, '..', 'dist', 'agent')
-for (const name of readdirSync(dir).filter((file) => file.endsWith('.cjs'))) {
+for (const name of readdirSync(dir).filter((file) => /\.[cm]js$/.test(file))) {
   const file = join(dir, name)
   const text = readFileSync(file, 'utf8')
   const stripped = text.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')

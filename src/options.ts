@@ -20,7 +20,7 @@ export function inferRuntime(command: string | undefined): 'node' | 'python' {
 const KNOWN_KEYS = new Set([
   'name', 'command', 'app', 'workers', 'url', 'port', 'cwd', 'env', 'timeout',
   'gracefulShutdown', 'stdout', 'stderr', 'include', 'exclude', 'runtime', 'appExport',
-  'python', 'flushTimeout', 'attach', 'agents', 'tokenFile', 'pathMap',
+  'python', 'flushTimeout', 'attach', 'agents', 'tokenFile', 'pathMap', 'counting',
 ])
 
 /** What to do instead, for options people look for that we do not have. */
@@ -159,8 +159,19 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
   if (runtimeOption === 'python' && app !== undefined) {
     throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}app\` option hosts Node apps; for a Python server give a \`command\` (e.g. "uwsgi --ini app.ini").`)
   }
+  const runtime = agents !== undefined ? 'network' : (runtimeOption ?? inferRuntime(command))
+  const counting = oneOf(options.counting, `${prefix}counting`, ['v8', 'load'] as const, 'v8')
+  if (counting === 'load' && runtime !== 'node') {
+    const what = agents !== undefined
+      ? 'servers started elsewhere (`agents`): their network agents measure with V8'
+      : `a Python server (runtime 'python'${runtimeOption === undefined ? `, inferred from "${command}"` : ''}): Coverage.py measures it`
+    throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}counting\` option 'load' counts Node servers we start; it does not apply to ${what}. Remove \`counting\`.`)
+  }
+  if (counting === 'load' && attach !== undefined) {
+    throw new ServerCoverageError('INVALID_OPTION', `the \`${prefix}counting\` option does not apply to \`attach\`: the running \`server-coverage serve\` counts its servers as it was started. Give \`--counting load\` to the serve instead.`)
+  }
   return {
-    runtime: agents !== undefined ? 'network' : (runtimeOption ?? inferRuntime(command)),
+    runtime,
     runtimeInferred: runtimeOption === undefined,
     name: optionalString(options, 'name', prefix) ?? (index === 0 ? 'server' : `server${index + 1}`),
     command,
@@ -186,6 +197,7 @@ export function resolveServerOptions(input: unknown, root: string, index = 0, ma
     exclude: optionalGlobs(options.exclude, `${prefix}exclude`),
     python: optionalString(options, 'python', prefix),
     flushTimeout: optionalInteger(options.flushTimeout, `${prefix}flushTimeout`, 1) ?? 10_000,
+    counting,
   }
 }
 

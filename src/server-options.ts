@@ -95,6 +95,19 @@ export interface ServerOptions {
    * @default 10000
    */
   flushTimeout?: number
+  /**
+   * Node servers: how the server's code is counted.
+   * - `'v8'`: V8's precise block coverage (`NODE_V8_COVERAGE`) for the whole process.
+   * - `'load'`: only the reported server files are counted: the agent instruments them as Node
+   *   loads them, counting where V8 counts, and the counts go through the same converter (the
+   *   reports equal the V8 route's). Every other function of the process (Node's http internals,
+   *   express…) runs uncounted, so the server serves about as fast as without coverage (V8
+   *   counting costs 0.4–0.8× the requests/s: see the README, "Counting on load"). Plain
+   *   JavaScript only: not with a `.ts` entry or a loader/require hook (`--import`, `--loader`,
+   *   `-r`) that transforms code, and worker threads are not counted.
+   * @default 'v8'
+   */
+  counting?: 'v8' | 'load'
 }
 
 /** Options after validation and defaults: what the launcher and collector consume. */
@@ -124,4 +137,5 @@ export interface ResolvedServerOptions {
   runtimeInferred: boolean
   python: string | undefined
   flushTimeout: number
+  counting: 'v8' | 'load'
 }

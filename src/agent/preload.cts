@@ -14,6 +14,10 @@
  * process stops itself (through the same signal path, so the app's shutdown still runs), which is
  * what guarantees no server outlives a SIGKILLed runner.
  *
+ * With `SERVER_COVERAGE_COUNTING=load` (the `counting: 'load'` option) V8 coverage is off: the
+ * main thread instruments the included files as they load and writes their counts in V8's format
+ * on `flush` and at exit instead (./counting.cts).
+ *
  * Protocol: newline-delimited JSON. agent → collector `hello`, `flushed`; collector → agent
  * `welcome`, `flush`, `bye`.
  */
@@ -31,6 +35,9 @@ const { onLines } = lines
 // needed for code that exists only in memory (tsx) and on stop signals (bench/RESULTS.md, start-up).
 
 const socketPath = process.env.SERVER_COVERAGE_SOCKET
+/** Counting on load: the folder V8 would write to (the main thread writes there instead). */
+const countingDir = process.env.SERVER_COVERAGE_COUNTING === 'load' ? process.env.SERVER_COVERAGE_V8_DIR : undefined
+let counting: typeof import('./counting.cjs') | undefined
 const sourcesDir = process.env.SERVER_COVERAGE_SOURCES
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const
 /** How long an orphaned server may take to shut down gracefully before it exits anyway. */
@@ -109,7 +116,14 @@ function saveTransformedSources(dir: string): void {
 function takeCoverage(): void {
   if (sourcesDir) saveTransformedSources(sourcesDir)
   waitForNewMillisecond()
-  v8.takeCoverage()
+  if (counting && countingDir) {
+    const ms = Date.now()
+    counting.write(countingDir, ms, workerThreads.threadId)
+    lastCoverageWriteMs = ms
+    return
+  }
+  // Counting on load leaves worker threads uncounted: nothing to write, an acknowledgement only.
+  if (!countingDir) v8.takeCoverage()
   lastCoverageWriteMs = Date.now()
 }
 
@@ -123,10 +137,17 @@ function installSignalHandlers(): void {
   }
 }
 
-/** At exit V8 writes a last file: its scripts' sources must be saved, and its name must not collide. */
+/** At exit V8 writes a last file: its scripts' sources must be saved, and its name must not collide. Counting on load writes its own. */
 function onExit(): void {
   if (sourcesDir) saveTransformedSources(sourcesDir)
   waitForNewMillisecond()
+  if (counting && countingDir) {
+    try {
+      counting.write(countingDir, Date.now(), workerThreads.threadId)
+    } catch {
+      // Like V8's own exit write: a full disk loses the data, the exit goes on (the collector names the process).
+    }
+  }
 }
 
 function stopOrphan(): void {
@@ -177,7 +198,13 @@ function connect(path: string): void {
 if (process.env.SERVER_COVERAGE_CONNECT) {
   // A server we did not start: the network agent (./remote.cts) does everything instead.
   require('./remote.cjs')
+} else if (process.env.SERVER_COVERAGE_HOOKS_THREAD === '1') {
+  // The thread Node starts for our own load hook (counting on load) runs this preload too: not a server thread.
 } else if (socketPath) {
+  if (countingDir && workerThreads.isMainThread) {
+    counting = require('./counting.cjs') as typeof import('./counting.cjs')
+    counting.start()
+  }
   if (sourcesDir && runsInMemoryCode()) watchScripts()
   if (workerThreads.isMainThread) installSignalHandlers()
   process.on('exit', onExit)

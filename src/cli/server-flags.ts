@@ -25,6 +25,7 @@ export const SERVER_FLAGS = {
   agents: { type: 'string' },
   'token-file': { type: 'string' },
   'path-map': { type: 'string', multiple: true },
+  counting: { type: 'string' },
 } as const
 
 /** The help text of the server flags (kept next to their definition). */
@@ -44,6 +45,9 @@ export const SERVER_FLAGS_HELP = `Server options (or --config):
   --include <glob>, --exclude <glob>  which server files are reported (repeatable or comma-separated;
                                   braces allowed: 'src/**/*.{js,ts}'; relative to --cwd)
   --runtime node|python           default: inferred from the command
+  --counting v8|load              Node servers: V8 coverage for the whole process (v8, default), or count
+                                  only the reported files, instrumented as they load (load: serves
+                                  like no coverage; plain JavaScript only, see the README)
   --python <path>                 Python servers: the interpreter that reads the coverage data
   --name <name>                   key of SERVER_URL_<NAME>
   --show-output                   show the server's stdout/stderr
@@ -131,6 +135,7 @@ export function serverOptionsFromFlags(values: ParsedValues): ServerOptions | un
     include: globs('include'),
     exclude: globs('exclude'),
     runtime: get('runtime'),
+    counting: get('counting'),
     python: get('python'),
     name: get('name'),
     ...(values['show-output'] ? { stdout: 'pipe', stderr: 'pipe' } : {}),

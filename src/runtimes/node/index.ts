@@ -2,6 +2,7 @@ import type { Runtime, RuntimeFactory, RuntimeRead } from '../types.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { assertCountableOnLoad, uncountedThreadsMessage } from './counting-load.js'
 import { changedSourceMessages, fullDiskMessage, lostProcessMessages } from './diagnostics.js'
 import { CoverageDirReader } from './read-dir.js'
 
@@ -21,12 +22,24 @@ export function nodeOptionsWithAgent(existing: string | undefined): string {
  * A read takes the coverage files written since the previous read (each `takeCoverage` writes a
  * delta and resets V8's counters, so every file is read once), keeps the scripts the filter
  * wants, and merges them across processes as raw V8. Conversion is the session's next stage.
+ *
+ * With `counting: 'load'` V8 coverage stays off: the agent instruments the included files as they
+ * load and writes their counts as V8 coverage files into the same folder (src/agent/counting.cts),
+ * so the reader, filter, merge and converter are the same.
  */
 export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage, log }) => {
   const v8Dir = join(dir, 'v8')
   const sourcesDir = join(dir, 'sources')
-  const env: Record<string, string> = { NODE_OPTIONS: nodeOptionsWithAgent(options.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS) }
-  if (coverage) {
+  const serverNodeOptions = options.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS
+  const env: Record<string, string> = { NODE_OPTIONS: nodeOptionsWithAgent(serverNodeOptions) }
+  const countsOnLoad = coverage && options.counting === 'load'
+  if (countsOnLoad) {
+    assertCountableOnLoad(options, serverNodeOptions)
+    await mkdir(v8Dir, { recursive: true, mode: 0o700 })
+    env.SERVER_COVERAGE_COUNTING = 'load'
+    env.SERVER_COVERAGE_V8_DIR = v8Dir
+    env.SERVER_COVERAGE_SCOPE = JSON.stringify({ cwd: options.cwd, include: options.include, exclude: options.exclude })
+  } else if (coverage) {
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
     await mkdir(sourcesDir, { mode: 0o700 })
     env.NODE_V8_COVERAGE = v8Dir
@@ -37,6 +50,7 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
   const changedReported = new Set<string>()
   const startedAt = Date.now()
   let fullDiskReported = false
+  let threadsReported = false
 
   const runtime: Runtime = {
     env,
@@ -46,6 +60,11 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
     async read({ final, filter, agents }): Promise<RuntimeRead> {
       if (!coverage) return { coverage: { format: 'v8', scripts: [], sourceMaps: {}, sourcesDirs: [] }, processes: 0, files: 0 }
       const read = await reader.read(filter.script, final)
+      if (countsOnLoad && !threadsReported) {
+        const line = uncountedThreadsMessage(options.name, agents)
+        if (line) log(line)
+        threadsReported = line !== undefined
+      }
       for (const line of lostProcessMessages(options.name, agents, (pid) => reader.latestWrite.get(`${pid}/0`) ?? 0, lostReported)) log(line)
       if (read.corrupt.length > 0) {
         log(`skipped ${read.corrupt.length} unreadable coverage file(s) of "${options.name}" (truncated or corrupt): ${read.corrupt.join(', ')}`)

@@ -1,0 +1,45 @@
+import type { AgentProcess } from '../../launch/control-server.js'
+import type { ResolvedServerOptions } from '../../options.js'
+import { ServerCoverageError } from '../../errors.js'
+
+// What counting on load (`counting: 'load'`) cannot count honestly, said up front. The agent
+// instruments the code Node loads from a file and counts at that file's offsets: code transformed
+// before it reaches the agent (tsx, ts-node, babel-register: loaders and require hooks) is not the
+// file, and worker threads do not run our hooks.
+
+/** Node flags that load code before the app: a loader or require hook may transform what runs. */
+const HOOK_FLAG = /(?:^|\s)(--import|--loader|--experimental-loader|--require|-r)(?:[\s=]|$)/
+/** Programs and entry points that run TypeScript (or other transformed code). */
+const TRANSFORMING_PROGRAM = /^(?:.*\/)?(?:tsx|ts-node|ts-node-dev|ts-node-esm|babel-node|vite-node|esno|esbuild-register)$/
+const TS_FILE = /\.[mc]?tsx?$/
+
+/** Why counting on load cannot count this server, or undefined when it can. */
+function transformedCode(options: ResolvedServerOptions, nodeOptions: string): string | undefined {
+  const flag = HOOK_FLAG.exec(nodeOptions)
+  if (flag) return `NODE_OPTIONS has \`${flag[1]}\` (a loader or require hook may transform the code that runs)`
+  if (options.app !== undefined && TS_FILE.test(options.app)) return `the \`app\` module ${options.app} is TypeScript`
+  const words = options.command?.trim().split(/\s+/).filter((word) => !/^\w+=/.test(word)) ?? []
+  if (words[0] !== undefined && TRANSFORMING_PROGRAM.test(words[0])) return `the command runs ${words[0]}, which transforms the code it runs`
+  const hook = words.map((word) => HOOK_FLAG.exec(` ${word}`)?.[1]).find(Boolean)
+  if (hook) return `the command has \`${hook}\` (a loader or require hook may transform the code that runs)`
+  const typescript = words.find((word) => TS_FILE.test(word))
+  if (typescript) return `the command runs ${typescript}, a TypeScript file`
+  return undefined
+}
+
+/** Throws `UNSUPPORTED` when the server's code may be transformed before it loads (`nodeOptions`: the server's own NODE_OPTIONS). */
+export function assertCountableOnLoad(options: ResolvedServerOptions, nodeOptions: string | undefined): void {
+  const why = transformedCode(options, nodeOptions ?? '')
+  if (why === undefined) return
+  throw new ServerCoverageError(
+    'UNSUPPORTED',
+    `the \`counting\` option 'load' counts plain JavaScript as it is on disk, but ${why}: its counts would not match the file. Use \`counting: 'v8'\` (the default) for "${options.name}".`,
+  )
+}
+
+/** Once per server: worker threads registered, and counting on load does not count them. */
+export function uncountedThreadsMessage(server: string, agents: readonly AgentProcess[]): string | undefined {
+  const threads = agents.filter((agent) => agent.threadId !== 0).length
+  if (threads === 0) return undefined
+  return `${threads} worker thread(s) of "${server}" ran, and counting 'load' does not count code in worker threads (their code is missing from the report). Use \`counting: 'v8'\` to count them.`
+}
