@@ -123,6 +123,8 @@ function write(dir: string, ms: number, threadId: number): void {
   const result: unknown[] = []
   const cache: Record<string, SourceMapEntry> = {}
   for (const [fileUrl, { counts, ranges }] of files) {
+    // Like V8's deltas: a script none of whose code ran since the previous write is left out.
+    if (counts.every((count) => count === 0)) continue
     const functions = [{ functionName: '', ranges: v8Ranges(ranges, counts), isBlockCoverage: true }]
     ranges.forEach(([startOffset, endOffset, ownFunction], index) => {
       if (ownFunction) functions.push({ functionName: '', ranges: [{ startOffset, endOffset, count: counts[index]! }], isBlockCoverage: true })

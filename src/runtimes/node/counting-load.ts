@@ -19,7 +19,9 @@ function transformedCode(options: ResolvedServerOptions, nodeOptions: string): s
   if (flag) return `NODE_OPTIONS has \`${flag[1]}\` (a loader or require hook may transform the code that runs)`
   if (options.app !== undefined && TS_FILE.test(options.app)) return `the \`app\` module ${options.app} is TypeScript`
   const words = options.command?.trim().split(/\s+/).filter((word) => !/^\w+=/.test(word)) ?? []
-  if (words[0] !== undefined && TRANSFORMING_PROGRAM.test(words[0])) return `the command runs ${words[0]}, which transforms the code it runs`
+  // `npx tsx …`, `pnpm exec ts-node …`: the program may come after a package runner.
+  const program = words.slice(0, 3).find((word) => TRANSFORMING_PROGRAM.test(word))
+  if (program) return `the command runs ${program}, which transforms the code it runs`
   const hook = words.map((word) => HOOK_FLAG.exec(` ${word}`)?.[1]).find(Boolean)
   if (hook) return `the command has \`${hook}\` (a loader or require hook may transform the code that runs)`
   const typescript = words.find((word) => TS_FILE.test(word))
