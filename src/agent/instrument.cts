@@ -282,6 +282,8 @@ function instrument(code: string, url: string): Instrumented {
   return { code: out + code.slice(at), ranges }
 }
 
+/** Node's own test for a source map (lib/internal/source_map/source_map_cache.js). */
+const SOURCE_MAP_COMMENT = /\/[*/]#\s+sourceMappingURL=\S+/
 const warned = new Set<string>()
 
 /** Says once per file that it is not counted because the code that runs is not the file on disk. */
@@ -299,8 +301,8 @@ function warnTransformed(file: string): void {
  * (a loader or require hook: the offsets would not be the file's, so they are named instead of
  * counted wrongly), or that do not parse (V8 will say why when it runs them).
  */
-function instrumentLoaded(code: string, file: string, fileUrl: string, included: (file: string) => boolean): Instrumented | undefined {
-  if (!included(file) || isInstrumented(code)) return undefined
+function instrumentLoaded(code: string, file: string, fileUrl: string, included: (file: string, hasSourceMap: boolean) => boolean): Instrumented | undefined {
+  if (!included(file, SOURCE_MAP_COMMENT.test(code)) || isInstrumented(code)) return undefined
   let onDisk: string
   try {
     onDisk = fs.readFileSync(file, 'utf8')

@@ -15,7 +15,7 @@ interface LoadResult {
 }
 type NextLoad = (url: string, context: unknown) => Promise<LoadResult>
 
-let included: (file: string) => boolean = () => false
+let included: (file: string, hasSourceMap: boolean) => boolean = () => false
 
 /** Receives the scope from `module.register` (counting.cts). */
 export function initialize(data: { scope?: string } | undefined): void {

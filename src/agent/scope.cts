@@ -25,8 +25,12 @@ interface CountingScope {
 const PACKAGE_ROOT = path.dirname(path.dirname(__dirname))
 const OWN_DIRS = ['dist', 'python', 'jest', 'bin'].map((dir) => `${PACKAGE_ROOT}${path.sep}${dir}${path.sep}`)
 
-/** Builds the predicate for absolute file paths from the scope the runtime passed (`SERVER_COVERAGE_SCOPE`). */
-function countedFiles(scopeJson: string | undefined): (file: string) => boolean {
+/**
+ * Builds the predicate for absolute file paths from the scope the runtime passed
+ * (`SERVER_COVERAGE_SCOPE`). A file with a source map is counted whatever the globs say, as
+ * `reportFilter().script` keeps it: the globs apply to its sources, after remapping.
+ */
+function countedFiles(scopeJson: string | undefined): (file: string, hasSourceMap: boolean) => boolean {
   const scope = JSON.parse(scopeJson ?? '{}') as Partial<CountingScope>
   const cwd = scope.cwd ?? process.cwd()
   const never = (file: string): boolean => file.split(path.sep).includes('node_modules') || OWN_DIRS.some((dir) => file.startsWith(dir))
@@ -34,8 +38,9 @@ function countedFiles(scopeJson: string | undefined): (file: string) => boolean 
   const picomatch = require('picomatch') as typeof import('picomatch')
   const include = scope.include?.length ? scope.include : ['**']
   const isMatch = picomatch(include, { dot: true, ignore: scope.exclude ?? [] })
-  return (file) => {
+  return (file, hasSourceMap) => {
     if (never(file)) return false
+    if (hasSourceMap) return true
     const rel = path.relative(cwd, file)
     if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return Boolean(scope.include?.length) && isMatch(file)
     return isMatch(rel.split(path.sep).join('/'))

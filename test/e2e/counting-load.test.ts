@@ -1,10 +1,11 @@
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
 import type { CoverageSession, ServerOptions } from '../../dist/index.js'
+import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { mergeInto } from '../../dist/coverage/merge-into.js'
 import { ServerCoverageError, startServerCoverage } from '../../dist/index.js'
-import { eventually, isAlive, lineOf, NODE, REPO, statementHits } from './harness.js'
+import { eventually, isAlive, lineOf, makeProject, NODE, REPO, statementHits, tempDirs } from './harness.js'
 
 // Counting on load (`counting: 'load'`, issue 14) is offered only because its reports equal the
 // V8 route's: the same requests against the same server, once counted by V8 and once on load,
@@ -13,6 +14,7 @@ import { eventually, isAlive, lineOf, NODE, REPO, statementHits } from './harnes
 // Node 24), 2 workers.
 
 const FIXTURES = join(REPO, 'test', 'fixtures', 'projects')
+const track = tempDirs()
 const COUNTING = join(FIXTURES, 'counting-load')
 
 /** [path, times]: requests made one after another. */
@@ -139,6 +141,17 @@ describe('counting on load: equal to V8, file by file', () => {
       await runWorkload(base, EXPRESS_SECOND)
       return [first, (await session.collect()).data]
     }, ['src/app.js'])
+  })
+
+  test('tsc output with source maps: reported on the .ts file, startup included', async () => {
+    const cwd = track(makeProject('typescript'))
+    execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', cwd])
+    await expectEqualRuns({ command: command('dist/server.js'), url: '/health', cwd, include: ['src/**'] }, async (session, base) => {
+      await runWorkload(base, [['/greet', 2], ['/other']])
+      const first = (await session.collect()).data
+      await runWorkload(base, [['/greet']])
+      return [first]
+    }, ['src/server.ts'])
   })
 
   test('an app hosted by our cluster (`app`, 2 workers): startup included', async () => {

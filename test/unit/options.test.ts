@@ -3,7 +3,7 @@ import { ServerCoverageError } from '../../src/errors.js'
 import { resolveServerOptions, resolveServers } from '../../src/options.js'
 
 const ROOT = '/project'
-const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, python, flushTimeout, attach, agents, tokenFile, pathMap'
+const KNOWN = 'name, command, app, workers, url, port, cwd, env, timeout, gracefulShutdown, stdout, stderr, include, exclude, runtime, appExport, python, flushTimeout, attach, agents, tokenFile, pathMap, counting'
 
 /** The error `fn` throws, failing when it does not throw a ServerCoverageError. */
 function errorOf(fn: () => unknown): ServerCoverageError {
@@ -47,6 +47,7 @@ describe('resolveServerOptions defaults', () => {
       runtimeInferred: true,
       python: undefined,
       flushTimeout: 10_000,
+      counting: 'v8',
     })
   })
 
