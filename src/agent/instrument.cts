@@ -14,6 +14,7 @@
  */
 
 import fs = require('node:fs')
+import url_ = require('node:url')
 
 /** An ESTree node as acorn gives it (only what the walk reads). */
 interface AstNode {
@@ -320,4 +321,27 @@ function instrumentLoaded(code: string, file: string, fileUrl: string, included:
   }
 }
 
-export = { instrument, instrumentLoaded, COUNTERS_GLOBAL }
+/** What a module load hook gets from `nextLoad` (`module.register` and `module.registerHooks` alike). */
+interface LoadResult {
+  format?: string | null
+  source?: string | ArrayBuffer | ArrayBufferView | null
+  shortCircuit?: boolean
+}
+
+function sourceText(source: string | ArrayBuffer | ArrayBufferView): string {
+  if (typeof source === 'string') return source
+  return ArrayBuffer.isView(source) ? Buffer.from(source.buffer, source.byteOffset, source.byteLength).toString('utf8') : Buffer.from(source).toString('utf8')
+}
+
+/**
+ * A load hook's result with an included `file:` ES module instrumented. CommonJS is left to
+ * `Module.prototype._compile` (counting.cts), which every CommonJS file goes through, imported or
+ * required.
+ */
+function instrumentLoadResult(url: string, result: LoadResult, included: (file: string, hasSourceMap: boolean) => boolean): LoadResult {
+  if (!url.startsWith('file:') || result.format !== 'module' || result.source == null) return result
+  const instrumented = instrumentLoaded(sourceText(result.source), url_.fileURLToPath(url), url, included)
+  return instrumented ? { ...result, source: instrumented.code } : result
+}
+
+export = { instrument, instrumentLoaded, instrumentLoadResult, COUNTERS_GLOBAL }

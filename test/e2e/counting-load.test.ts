@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { mergeInto } from '../../dist/coverage/merge-into.js'
 import { ServerCoverageError, startServerCoverage } from '../../dist/index.js'
-import { eventually, isAlive, lineOf, makeProject, NODE, REPO, statementHits, tempDirs } from './harness.js'
+import { eventually, fileCoverage, isAlive, lineOf, makeProject, NODE, readCoverage, REPO, runCli, statementHits, tempDirs } from './harness.js'
 
 // Counting on load (`counting: 'load'`, issue 14) is offered only because its reports equal the
 // V8 route's: the same requests against the same server, once counted by V8 and once on load,
@@ -201,6 +201,16 @@ describe('counting on load: processes', () => {
       return reads
     })
     expect(log.filter((line) => line.includes("counting 'load' does not count code in worker threads"))).toHaveLength(1)
+  })
+})
+
+describe('counting on load: the CLI flag', () => {
+  test('`run --counting load`: the report counts every request', async () => {
+    const dir = track(makeProject('cli'))
+    const run = await runCli(dir, ['run', '--command', 'node server.js', '--url', '/health', '--env', 'WORKERS=2', '--include', 'src/**', '--counting', 'load', '--', 'node', '--test', 'test/hello.test.mjs'], { HITS: '3' })
+    expect(run.code, run.output).toBe(0)
+    const routes = fileCoverage(readCoverage(dir), dir, 'src/routes.js')
+    expect(statementHits(routes, lineOf(dir, 'src/routes.js', 'JSON.stringify({ hello'))).toBe(3)
   })
 })
 
