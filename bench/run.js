@@ -76,8 +76,8 @@ const datasets = []
 try {
   if (only.has('overhead')) {
     log('1. serving overhead…')
-    const { prototypeInstrumented } = await import('./lib/servers.js')
-    const extra = { 'instrumented on load (prototype)': prototypeInstrumented }
+    const { countingOnLoad } = await import('./lib/servers.js')
+    const extra = { "server-coverage, counting: 'load'": countingOnLoad }
     const r = await overhead.run({ nodes, rounds: settings.overheadRounds, seconds: settings.overheadSeconds, extra, modes: !quick, log })
     results.overhead = r.results
     sections.overhead = r.markdown

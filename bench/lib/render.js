@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { BENCH } from './paths.js'
 import { ratio, table } from './stats.js'
 
-const PROTOTYPE = 'instrumented on load (prototype)'
+const ON_LOAD = "server-coverage, counting: 'load'"
 
 export function renderResults({ machine, settings, sections, targets, quick, results }) {
   const versions = Object.entries(machine.versions).map(([name, version]) => `${name} = ${version}`).join(', ')
@@ -48,7 +48,7 @@ function serving({ overhead, v8cost }) {
     lines.push(
       `- ${node}: server-coverage serves ${ratio(rps('server-coverage'))} the bare server's req/s (${ratio(cpu('server-coverage'))} its CPU per request), ` +
         `plain \`NODE_V8_COVERAGE\` ${ratio(rps('NODE_V8_COVERAGE'))} (${ratio(cpu('NODE_V8_COVERAGE'))}), nyc ${ratio(rps('nyc'))} (${ratio(cpu('nyc'))})` +
-        (r[PROTOTYPE] ? `, counting on load (prototype) ${ratio(rps(PROTOTYPE))} (${ratio(cpu(PROTOTYPE))}).` : '.'),
+        (r[ON_LOAD] ? `, server-coverage with \`counting: 'load'\` ${ratio(rps(ON_LOAD))} (${ratio(cpu(ON_LOAD))}).` : '.'),
     )
   }
   const n24 = v8cost?.node24
@@ -74,15 +74,15 @@ function serving({ overhead, v8cost }) {
     'the two files it instrumented. Function-level precise coverage costs far less once taken (the V8 function-level rows), but',
     'gives no line or branch data. Nothing in the agent runs while requests are served; the V8 route cannot get to nyc\'s cost.',
     '',
-    '**What closes it: count only the included files.** The prototype in `bench/prototype/` turns V8 coverage off and instruments',
-    'the included server files as Node loads them (`module.register` load hook), counting where V8\'s block coverage counts',
-    '(function entries, then/else, loop bodies, right operands, catch/finally, case bodies, continuations after jumps and',
-    'compound statements); the counts become V8 ScriptCovs that go through the same converter, so the statement maps are the',
-    'V8 route\'s by construction. Its reports equal the V8 route\'s, file by file, on the Express example, the e2e cluster',
-    'fixture and a fixture with every construct (switch, try/catch/finally, labelled loops, async/await, generators, classes,',
-    'optional chaining, default parameters) on Node 20 and 24 (`node bench/prototype/compare.mjs`). It serves like nyc.',
-    'Not done: CommonJS files, worker threads, TypeScript through loaders (source maps), counts over the control channel',
-    '(the prototype writes them at exit). See bench/prototype/README.md.',
+    '**What closes it: count only the included files (`counting: \'load\'`).** With that option the agent turns V8 coverage',
+    'off and instruments the included server files as Node loads them (a `module.register` load hook for ES modules,',
+    '`Module.prototype._compile` for CommonJS), counting where V8\'s block coverage counts (function entries, then/else, loop',
+    'bodies, right operands, catch/finally, case bodies, class initializers, continuations after jumps and compound',
+    'statements); on every flush and at exit it writes the counts as V8 coverage files, which the same reader, merge and',
+    'converter turn into the report, so the statement maps are the V8 route\'s by construction. Its reports equal the V8',
+    'route\'s, file by file and read by read, on the e2e fixtures (`test/e2e/counting-load.test.ts`: the Express example, the',
+    'cluster fixture, ES-module and CommonJS fixtures with every construct, tsc output with source maps, an `app`-hosted app)',
+    'on Node 20 and 24. Not counted: worker threads; refused: TypeScript entries and loaders/require hooks (see the README).',
   ].join('\n')
 }
 

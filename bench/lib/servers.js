@@ -125,12 +125,12 @@ export function nycInstrumented(node, workers, copyDir, { pin = false } = {}) {
  * The server under server-coverage: `startServerCoverage` (NODE_V8_COVERAGE + the agent through
  * NODE_OPTIONS), exactly what the Vitest plugin sets up. `session` is returned for collect().
  */
-export async function underServerCoverage(node, workers, { cwd = EXAMPLE, script = 'server.js', include = ['**'], env = {}, pin = false } = {}) {
+export async function underServerCoverage(node, workers, { cwd = EXAMPLE, script = 'server.js', include = ['**'], env = {}, pin = false, counting = 'v8' } = {}) {
   const { startServerCoverage } = await dist('index.js')
   const startedAt = performance.now()
   const command = [...(pin ? serverPrefix() : []), node, script].join(' ')
   const session = await startServerCoverage(
-    { command, cwd, url: '/health', env: { ...env, WORKERS: String(workers), NODE_OPTIONS: '' }, include },
+    { command, cwd, url: '/health', env: { ...env, WORKERS: String(workers), NODE_OPTIONS: '' }, include, counting },
     { root: cwd, log: () => {} },
   )
   const readyMs = performance.now() - startedAt
@@ -148,24 +148,9 @@ export async function underServerCoverage(node, workers, { cwd = EXAMPLE, script
 }
 
 /**
- * PROTOTYPE (bench/prototype): no V8 coverage; the included files (server.js, src/**) are
- * instrumented on load through Node's module hooks and count themselves, V8's way.
+ * The server under server-coverage with the shipped `counting: 'load'` option, set up exactly as the
+ * `server-coverage` row: no V8 coverage; the agent instruments the included files as they load.
  */
-export async function prototypeInstrumented(node, workers, { cwd = EXAMPLE, pin = false } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-proto-'))
-  const server = await spawnServer({
-    node,
-    script: join(cwd, 'server.js'),
-    cwd,
-    workers,
-    env: { NODE_OPTIONS: `--require ${JSON.stringify(join(BENCH, 'prototype', 'preload.cjs'))}`, SC_PROTO_DIR: dir, SC_PROTO_INCLUDE: 'server.js,src/**' },
-    pin,
-  })
-  return {
-    ...server,
-    async stop() {
-      await server.stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
+export function countingOnLoad(node, workers, options = {}) {
+  return underServerCoverage(node, workers, { ...options, counting: 'load' })
 }

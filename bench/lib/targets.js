@@ -2,7 +2,7 @@
 // earlier issues are kept below them (marked), so none is dropped between runs.
 import { fmt, ratio } from './stats.js'
 
-const PROTOTYPE = 'instrumented on load (prototype)'
+const ON_LOAD = "server-coverage, counting: 'load'"
 
 export function evaluateTargets(results) {
   const targets = []
@@ -40,12 +40,12 @@ export function evaluateTargets(results) {
     const value = byConfig['server-coverage'] / byConfig.bare
     targets.push({ target: `${node}: start-up ≤ 1.1× bare`, measured: `${ratio(value)} (${fmt(byConfig['server-coverage'])} vs ${fmt(byConfig.bare)} ms)`, met: value <= 1.1 })
   }
-  // Not targets of issue 14, kept from earlier runs so nothing silently disappears.
   for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
-    if (!byConfig[PROTOTYPE]) continue
-    const value = byConfig[PROTOTYPE].rps / byConfig.nyc.rps
-    targets.push({ target: `(prototype, not shipped) ${node}: counting on load req/s ≥ nyc's`, measured: `${ratio(value)} (${fmt(byConfig[PROTOTYPE].rps)} vs ${fmt(byConfig.nyc.rps)} req/s)`, met: value >= 1 })
+    if (!byConfig[ON_LOAD]) continue
+    const value = byConfig[ON_LOAD].rps / byConfig.nyc.rps
+    targets.push({ target: `${node}: server-coverage counting 'load' req/s ≥ nyc's (Express example, 4 workers)`, measured: `${ratio(value)} (${fmt(byConfig[ON_LOAD].rps)} vs ${fmt(byConfig.nyc.rps)} req/s)`, met: value >= 1 })
   }
+  // Not targets of issue 14, kept from earlier runs so nothing silently disappears.
   for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
     const value = byConfig['server-coverage'].rps / byConfig.NODE_V8_COVERAGE.rps
     targets.push({ target: `(earlier target) ${node}: server-coverage req/s ≥ 0.97× plain NODE_V8_COVERAGE`, measured: ratio(value), met: value >= 0.97 })

@@ -1,13 +1,13 @@
 // 6. Why V8's counters cost what they cost on Node 24: one worker, pinned, the same server, V8
 // flags that would matter if the cost came from a compiler tier (Maglev) or from inlining budgets
-// (block counters make bytecode bigger), against the bare server, nyc and the on-load prototype.
+// (block counters make bytecode bigger), against the bare server, nyc and server-coverage's counting on load.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { nycCopy, plainCopy } from '../lib/app-copy.js'
 import { measureServing } from '../lib/load.js'
 import { pinned } from '../lib/pin.js'
-import { bare, nycInstrumented, plainV8, prototypeInstrumented, spawnServer } from '../lib/servers.js'
+import { bare, countingOnLoad, nycInstrumented, plainV8, spawnServer } from '../lib/servers.js'
 import { fmt, median, ratio, table } from '../lib/stats.js'
 
 const INLINING = ['--max-inlined-bytecode-size=1500', '--max-inlined-bytecode-size-cumulative=4000']
@@ -37,9 +37,9 @@ export async function run({ nodes, rounds, seconds, log }) {
     'NODE_V8_COVERAGE --no-maglev': withFlags(['--no-maglev'], true),
     'NODE_V8_COVERAGE, bigger inlining budget': withFlags(INLINING, true),
     nyc: (node, workers) => nycInstrumented(node, workers, nyc, { pin }),
-    'instrumented on load (prototype)': (node, workers, options) => prototypeInstrumented(node, workers, options),
+    "server-coverage, counting: 'load'": (node, workers, options) => countingOnLoad(node, workers, options),
   }
-  const configsFor = (name) => (name === 'node24' ? Object.keys(launchers) : ['bare', 'NODE_V8_COVERAGE', 'nyc', 'instrumented on load (prototype)'])
+  const configsFor = (name) => (name === 'node24' ? Object.keys(launchers) : ['bare', 'NODE_V8_COVERAGE', 'nyc', "server-coverage, counting: 'load'"])
   const samples = {}
   try {
     for (let round = 1; round <= rounds; round++) {
