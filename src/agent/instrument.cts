@@ -291,6 +291,14 @@ const warned = new Set<string>()
 function warnTransformed(file: string): void {
   if (warned.has(file)) return
   warned.add(file)
+  // The collector says it in its log (runtimes/node/index.ts reads `uncounted-*.txt`); the server's
+  // stderr says it too, for a server whose output is shown.
+  const dir = process.env.SERVER_COVERAGE_V8_DIR
+  try {
+    if (dir) fs.appendFileSync(`${dir}/uncounted-${process.pid}.txt`, `${file}\n`)
+  } catch {
+    // the collector is gone: stderr still says it
+  }
   process.stderr.write(
     `server-coverage: counting 'load' cannot count ${file}: the code Node runs is not the file on disk (a loader or require hook transformed it), so it is left out of the report. Use counting 'v8' for this server.\n`,
   )

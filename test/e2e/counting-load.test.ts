@@ -204,6 +204,20 @@ describe('counting on load: processes', () => {
   })
 })
 
+describe('counting on load: code it cannot count', () => {
+  test('a file a require hook rewrote is left out and named once in the log', async () => {
+    const cwd = join(COUNTING, 'cjs')
+    const log: string[] = []
+    const { reads } = await run('load', log, { command: command('server.js'), url: '/health', cwd, env: { WORKERS: '2', TRANSFORM: '1' } }, async (session, base) => {
+      await untilServedBy(base, '/pid', 2)
+      return [(await session.collect()).data, (await session.collect()).data]
+    })
+    const named = log.filter((line) => line.includes("counting 'load' could not count"))
+    expect(named).toEqual([`counting 'load' could not count ${join(cwd, 'src/transformed.js')} of "server": the code Node ran is not the file on disk (a loader or require hook transformed it), so it is not in the report. Use \`counting: 'v8'\` for this server.`])
+    expect(Object.keys(total(reads)).sort()).toEqual([join(cwd, 'server.js'), join(cwd, 'src/ready.js'), join(cwd, 'src/shapes.js')])
+  })
+})
+
 describe('counting on load: the CLI flag', () => {
   test('`run --counting load`: the report counts every request', async () => {
     const dir = track(makeProject('cli'))

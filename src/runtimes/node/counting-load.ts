@@ -1,5 +1,7 @@
 import type { AgentProcess } from '../../launch/control-server.js'
 import type { ResolvedServerOptions } from '../../options.js'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { ServerCoverageError } from '../../errors.js'
 
 // What counting on load (`counting: 'load'`) cannot count honestly, said up front. The agent
@@ -44,4 +46,27 @@ export function uncountedThreadsMessage(server: string, agents: readonly AgentPr
   const threads = agents.filter((agent) => agent.threadId !== 0).length
   if (threads === 0) return undefined
   return `${threads} worker thread(s) of "${server}" ran, and counting 'load' does not count code in worker threads (their code is missing from the report). Use \`counting: 'v8'\` to count them.`
+}
+
+/**
+ * Files the agents left uncounted because the code Node ran was not the file on disk (a hook
+ * transformed it), each said once: the agents list them in `uncounted-<pid>.txt` in the data folder.
+ */
+export async function uncountedFileMessages(server: string, dir: string, reported: Set<string>): Promise<string[]> {
+  let names: string[]
+  try {
+    names = (await readdir(dir)).filter((name) => /^uncounted-\d+\.txt$/.test(name))
+  } catch {
+    return []
+  }
+  const messages: string[] = []
+  for (const name of names) {
+    const files = (await readFile(join(dir, name), 'utf8').catch(() => '')).split('\n').filter(Boolean)
+    for (const file of files) {
+      if (reported.has(file)) continue
+      reported.add(file)
+      messages.push(`counting 'load' could not count ${file} of "${server}": the code Node ran is not the file on disk (a loader or require hook transformed it), so it is not in the report. Use \`counting: 'v8'\` for this server.`)
+    }
+  }
+  return messages
 }

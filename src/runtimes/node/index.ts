@@ -2,7 +2,7 @@ import type { Runtime, RuntimeFactory, RuntimeRead } from '../types.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { assertCountableOnLoad, uncountedThreadsMessage } from './counting-load.js'
+import { assertCountableOnLoad, uncountedFileMessages, uncountedThreadsMessage } from './counting-load.js'
 import { changedSourceMessages, fullDiskMessage, lostProcessMessages } from './diagnostics.js'
 import { CoverageDirReader } from './read-dir.js'
 
@@ -51,6 +51,7 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
   const startedAt = Date.now()
   let fullDiskReported = false
   let threadsReported = false
+  const uncountedReported = new Set<string>()
 
   const runtime: Runtime = {
     env,
@@ -60,10 +61,11 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
     async read({ final, filter, agents }): Promise<RuntimeRead> {
       if (!coverage) return { coverage: { format: 'v8', scripts: [], sourceMaps: {}, sourcesDirs: [] }, processes: 0, files: 0 }
       const read = await reader.read(filter.script, final)
-      if (countsOnLoad && !threadsReported) {
-        const line = uncountedThreadsMessage(options.name, agents)
+      if (countsOnLoad) {
+        for (const line of await uncountedFileMessages(options.name, v8Dir, uncountedReported)) log(line)
+        const line = threadsReported ? undefined : uncountedThreadsMessage(options.name, agents)
         if (line) log(line)
-        threadsReported = line !== undefined
+        threadsReported ||= line !== undefined
       }
       for (const line of lostProcessMessages(options.name, agents, (pid) => reader.latestWrite.get(`${pid}/0`) ?? 0, lostReported)) log(line)
       if (read.corrupt.length > 0) {
