@@ -2,7 +2,9 @@
 // C checkpoints (load, then collect(): flush + read + merge + convert), then stop. Prints memory
 // after each collect and the peak RSS. The load runs in another process (children/load.js): this
 // one holds only the collector, as the runner's main process does while test workers send requests.
-// Usage: node live-memory.js <node> <cwd> <NODE_PATH> <workers> <checkpoints> <include,globs>
+// Usage: node [--expose-gc] live-memory.js <node> <cwd> <NODE_PATH> <workers> <checkpoints> <include,globs>
+// Under --expose-gc it also runs a full GC after each step is measured and records the heap left:
+// what the collector keeps, apart from garbage not collected yet (a run of its own: the GCs change RSS).
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 
@@ -25,7 +27,12 @@ try {
     const collected = await session.collect()
     const ms = performance.now() - startedAt
     const memory = process.memoryUsage()
-    steps.push({ checkpoint, ms, files: collected.files, rss: memory.rss, heapUsed: memory.heapUsed })
+    const step = { checkpoint, ms, files: collected.files, rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal }
+    if (globalThis.gc) {
+      globalThis.gc()
+      step.heapAfterGc = process.memoryUsage().heapUsed
+    }
+    steps.push(step)
   }
 } finally {
   await session.stop()

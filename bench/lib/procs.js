@@ -54,6 +54,19 @@ export function cpuSeconds(pids) {
   return byPid
 }
 
+/** Nanoseconds each pid has run on a CPU (/proc/<pid>/schedstat: exact, where stat counts 10 ms ticks), by pid. */
+export function runNs(pids) {
+  const byPid = new Map()
+  for (const pid of pids) {
+    try {
+      byPid.set(pid, Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]))
+    } catch {
+      // gone
+    }
+  }
+  return byPid
+}
+
 /** CPU seconds spent by `pids` between two `cpuSeconds` snapshots (pids in both). */
 export function cpuDelta(before, after) {
   let total = 0

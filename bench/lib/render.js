@@ -91,12 +91,16 @@ function python() {
   const file = join(BENCH, 'python', 'RESULTS.md')
   if (!existsSync(file)) return 'bench/python/RESULTS.md is missing: run `npm run bench:python`.'
   const text = readFileSync(file, 'utf8')
-  const rows = text.split('\n').filter((line) => line.startsWith('|'))
   const date = /Date: ([\d-]+)/.exec(text)?.[1] ?? 'see the file'
+  // Each "## <server>" section's table, under its own heading (untraced vs under Coverage.py).
+  const sections = text.split(/^## /m).slice(1).map((section) => {
+    const [title, ...lines] = section.split('\n')
+    return [`**${title.trim()}**`, '', ...lines.filter((line) => line.startsWith('|')), ''].join('\n')
+  })
   return [
-    `Not re-run here: copied from [bench/python/RESULTS.md](python/RESULTS.md) (${date}), uWSGI 4 processes × 2 threads, Flask,`,
-    'untraced vs under Coverage.py as server-coverage runs it:',
+    `Not re-run here: copied from [bench/python/RESULTS.md](python/RESULTS.md) (${date}); untraced vs under Coverage.py as`,
+    'server-coverage runs it:',
     '',
-    ...rows,
+    ...sections,
   ].join('\n')
 }

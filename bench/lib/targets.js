@@ -31,6 +31,14 @@ export function evaluateTargets(results) {
       measured: `${ratio(value)} (${fmt(first / 1048576)} → ${fmt(last / 1048576)} MB)`,
       met: value <= 1.1,
     })
+    if (run.retained?.length >= 5) {
+      const kept = run.retained.at(-1) / run.retained[0]
+      targets.push({
+        target: `(added) collector memory in watch mode, ${run.workers} worker(s): heap retained after a full GC, collect #${run.retained.length} ≤ 1.10× #1`,
+        measured: `${ratio(kept)} (${fmt(run.retained[0] / 1048576, 1)} → ${fmt(run.retained.at(-1) / 1048576, 1)} MB)`,
+        met: kept <= 1.1,
+      })
+    }
   }
   for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
     const value = byConfig['server-coverage'].rps / byConfig.nyc.rps
