@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, test } from 'vitest'
 import { REPO, fileCoverage, lineOf, newMark, processesMarked, statementHits, tempDirs } from './harness.js'
@@ -42,6 +43,32 @@ describe(`a file run by both the tests and the server (Jest ${JEST_VERSION})`, (
     expect(Object.keys(math.statementMap)).toHaveLength(4)
     expect(Object.values(math.fnMap).map((fn) => fn.name)).toEqual(['add', 'neverCalled'])
     expect(Object.values(math.f)).toEqual([8, 0])
+  })
+})
+
+describe("the server counted on load (`counting: 'load'`)", () => {
+  const onLoad = (dir: string): void => writeFileSync(join(dir, 'server-coverage.config.json'), JSON.stringify({ command: 'node server.js', counting: 'load' }))
+
+  test("babel: the same numbers as with V8's counters", async () => {
+    const dir = project('shared')
+    onLoad(dir)
+    const run = await runJest(dir, ['--coverage'], { PROVIDER: 'babel' })
+    expect(run.code, run.output).toBe(0)
+    expect(run.output).not.toContain('did not line up')
+    const math = fileCoverage(readJestCoverage(dir), dir, 'src/math.js')
+    expect(statementHits(math, lineOf(dir, 'src/math.js', 'const sum'))).toBe(8)
+    expect(statementHits(math, lineOf(dir, 'src/math.js', "return 'nobody"))).toBe(0)
+    expect(statementHits(math, lineOf(dir, 'src/math.js', 'module.exports'))).toBe(2)
+    expect(Object.values(math.f)).toEqual([8, 0])
+  })
+
+  test("v8: refused at setup, naming the option and what to use (Jest converts raw V8 itself, per function)", async () => {
+    const dir = project('shared')
+    onLoad(dir)
+    const run = await runJest(dir, ['--coverage'], { PROVIDER: 'v8' })
+    expect(run.code).not.toBe(0)
+    expect(run.output).toContain("server-coverage: the `counting` option 'load'")
+    expect(run.output).toContain("coverageProvider: 'babel'")
   })
 })
 

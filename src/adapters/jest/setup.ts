@@ -1,6 +1,7 @@
 import type { JestGlobalConfig, JestProjectConfig } from './jest-types.js'
 import type { JestProject } from './projects.js'
 import type { JestState, ProjectServers } from './state.js'
+import { ServerCoverageError } from '../../errors.js'
 import { defaultLog } from '../../messages.js'
 import { resolveServers } from '../../options.js'
 import { openSession } from '../../open.js'
@@ -56,6 +57,15 @@ export async function globalSetup(globalConfig: JestGlobalConfig, projectConfig:
   if (found.length === 0) throw missingConfigError([...rootDirs])
   // Validate every project's options before starting anything.
   const resolved = found.flatMap(({ project, options }) => resolveServers(options, project.rootDir))
+  const onLoad = resolved.find((server) => server.counting === 'load')
+  if (coverage && globalConfig.coverageProvider === 'v8' && onLoad) {
+    // Jest's v8 provider converts raw V8 itself (v8-to-istanbul, per function): counting on load
+    // writes V8's ranges but not its per-function layout, so Jest would report other numbers.
+    throw new ServerCoverageError(
+      'UNSUPPORTED',
+      `the \`counting\` option 'load' of "${onLoad.name}" cannot go into Jest's v8 report: Jest converts raw V8 data itself, and counting on load does not give V8's per-function layout. Set \`coverageProvider: 'babel'\` in the Jest config, or \`counting: 'v8'\`.`,
+    )
+  }
   if (coverage && globalConfig.coverageProvider === 'v8' && resolved.some((server) => server.runtime !== 'node')) {
     // Coverage that is not V8 (Python) has no public way into Jest's v8 report: check the seam now.
     installV8Route(defaultLog)
