@@ -36,8 +36,9 @@ async function runEnv(): Promise<Record<string, string>> {
 }
 
 /** What every runner must show: guards asleep, every worker listening, hits = requests, load lines once per worker. */
-function expectHosted(run: RunResult, dir: string, env: Record<string, string>, coverage: CoverageMapData, runner: 'vitest' | 'jest' | 'cli'): void {
+function expectHosted(run: RunResult, dir: string, env: Record<string, string>, runner: 'vitest' | 'jest' | 'cli'): void {
   expect(run.code, run.output).toBe(0)
+  const coverage: CoverageMapData = readCoverage(dir)
   expect(run.output).not.toContain('started on port')
   // Every worker of every app listened before the tests started. (How many processes had
   // registered by then is the session's count, not asserted here.)
@@ -62,7 +63,7 @@ describe('start guards stay asleep with 4 workers per app', () => {
     const dir = track(makeProject('app-guards'))
     const env = await runEnv()
     const run = await runVitest(dir, ['run', '--coverage'], env)
-    expectHosted(run, dir, env, readCoverage(dir), 'vitest')
+    expectHosted(run, dir, env, 'vitest')
     expect(run.output.match(/PIDS /g)).toHaveLength(APPS.length)
   })
 
@@ -70,7 +71,7 @@ describe('start guards stay asleep with 4 workers per app', () => {
     const dir = track(makeJestProject('app-guards'))
     const env = await runEnv()
     const run = await runJest(dir, ['--coverage'], env)
-    expectHosted(run, dir, env, readCoverage(dir), 'jest')
+    expectHosted(run, dir, env, 'jest')
   })
 
   test('CLI (node:test)', async () => {
@@ -78,7 +79,7 @@ describe('start guards stay asleep with 4 workers per app', () => {
     // The host sets no NODE_ENV: the app sees the one the run was given.
     const env = { ...(await runEnv()), NODE_ENV: 'production' }
     const run = await runCli(dir, ['run', '--reporter', 'json,text', '--', 'node', '--test', 'test/apps.test.mjs'], env)
-    expectHosted(run, dir, env, readCoverage(dir), 'cli')
+    expectHosted(run, dir, env, 'cli')
     expect(run.output).toContain('NODE_ENV cjs-parent=production')
   })
 
