@@ -82,8 +82,8 @@ export function render({ offline, live }) {
     '',
     'heapTotal = the V8 heap Node has committed; RSS counts only the pages touched so far. Retained = heapUsed right after',
     'a full GC, in a second run of its own (`--expose-gc`, a GC after every collect): what the collector keeps. RSS that',
-    'climbs while heapTotal and the retained heap stay flat is garbage reaching pages the first collect reserved (full',
-    'dumps, the first parse of every file), not data kept across collects.',
+    'follows heapTotal while the retained heap stays flat is V8 sizing its heap for the garbage each collect makes (and',
+    'garbage reaching pages already reserved), not data kept across collects.',
     '',
     table(['workers', 'checkpoints', 'scope', 'RSS after start MB', 'RSS after collect #n MB', 'heapUsed after collect #n MB', 'heapTotal after collect #n MB', 'retained after collect #n MB', 'heap peak MB', 'peak RSS MB', 'collect ms first / mean of rest'], liveRows),
   ].join('\n')
