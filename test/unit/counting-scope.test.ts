@@ -5,9 +5,10 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { reportFilter } from '../../src/coverage/filter.js'
 
-// Counting on load instruments the files of src/agent/scope.cts, a CommonJS copy of the rule of
-// src/coverage/filter.ts (the agent cannot import that ES module on Node 20): it must accept every
-// file the report filter's script stage keeps, and, with server globs, exactly those.
+// Counting on load instruments the files src/agent/scope.cts picks with the report rule
+// (src/coverage/report-rule.cts, the collector's own code): built from the scope the runtime passes
+// in the environment, it must accept every file the report filter's script stage keeps, and, with
+// server globs, exactly those.
 
 const PACKAGE = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const { countedFiles } = createRequire(import.meta.url)(join(PACKAGE, 'dist', 'agent', 'scope.cjs')) as {
