@@ -24,7 +24,7 @@ function coveredLines(hits: Record<string, Record<string, number>>): Record<stri
   return Object.fromEntries(Object.entries(hits).map(([file, lines]) => [file, Object.keys(lines).filter((line) => (lines[line] ?? 0) > 0).map(Number)]))
 }
 
-test('the hosted app covers the same lines as the in-process run, file by file', async () => {
+test('the hosted app covers the same lines as the in-process run, file by file; counted on load, the same report as with V8\'s counters', async () => {
   const dir = track(makeProject('app-express-site'))
   const inProcess = await runVitest(dir, ['run', '--coverage'])
   expect(inProcess.code, inProcess.output).toBe(0)
@@ -50,5 +50,19 @@ test('the hosted app covers the same lines as the in-process run, file by file',
   }
   expect(hostedHits['routes/users.js']?.[String(lineOf(dir, 'routes/users.js', 'const users = searchUsers'))]).toBe(2)
   expect(hostedHits['routes/users.js']?.[String(lineOf(dir, 'routes/users.js', "const router = express.Router()"))]).toBe(4)
+  expect(processesMarked(mark)).toEqual([])
+  const hostedData = readCoverage(dir)
+
+  // The same app counted on load (`counting: 'load'`, V8's counters off): the same report, every
+  // statement, branch and function count of every file.
+  const onLoad = await runVitest(dir, ['run', '--coverage'], { MODE: 'hosted', COUNTING: 'load', SC_E2E_MARK: mark })
+  expect(onLoad.code, onLoad.output).toBe(0)
+  expect(onLoad.output).toContain('Tests  17 passed (17)')
+  const onLoadData = readCoverage(dir)
+  expect(Object.keys(onLoadData).sort()).toEqual(Object.keys(hostedData).sort())
+  for (const [file, data] of Object.entries(hostedData)) {
+    const { statementMap, s, branchMap, b, fnMap, f } = onLoadData[file] as FileCoverageData
+    expect({ statementMap, s, branchMap, b, fnMap, f }, file).toEqual({ statementMap: data.statementMap, s: data.s, branchMap: data.branchMap, b: data.b, fnMap: data.fnMap, f: data.f })
+  }
   expect(processesMarked(mark)).toEqual([])
 })
