@@ -30,8 +30,11 @@ describe(`a file run by both the tests and the server (Jest ${JEST_VERSION})`, (
     expect(Object.values(math.f)).toEqual([8, 0])
   })
 
-  test("babel: the server's hits on the tests' statement map", async () => {
+  // The server's counts come from V8's counters or, with `counting: 'load'`, from counting on load:
+  // the same numbers on the tests' map either way.
+  test.each(['v8', 'load'] as const)("babel: the server's hits on the tests' statement map (server counting: %s)", async (counting) => {
     const dir = project('shared')
+    writeFileSync(join(dir, 'server-coverage.config.json'), JSON.stringify({ command: 'node server.js', counting }))
     const run = await runJest(dir, ['--coverage'], { PROVIDER: 'babel' })
     expect(run.code, run.output).toBe(0)
     expect(run.output).not.toContain('did not line up')
@@ -44,27 +47,10 @@ describe(`a file run by both the tests and the server (Jest ${JEST_VERSION})`, (
     expect(Object.values(math.fnMap).map((fn) => fn.name)).toEqual(['add', 'neverCalled'])
     expect(Object.values(math.f)).toEqual([8, 0])
   })
-})
 
-describe("the server counted on load (`counting: 'load'`)", () => {
-  const onLoad = (dir: string): void => writeFileSync(join(dir, 'server-coverage.config.json'), JSON.stringify({ command: 'node server.js', counting: 'load' }))
-
-  test("babel: the same numbers as with V8's counters", async () => {
+  test("v8 provider with the server counted on load: refused at setup, naming the option and what to use (Jest converts raw V8 itself, per function)", async () => {
     const dir = project('shared')
-    onLoad(dir)
-    const run = await runJest(dir, ['--coverage'], { PROVIDER: 'babel' })
-    expect(run.code, run.output).toBe(0)
-    expect(run.output).not.toContain('did not line up')
-    const math = fileCoverage(readJestCoverage(dir), dir, 'src/math.js')
-    expect(statementHits(math, lineOf(dir, 'src/math.js', 'const sum'))).toBe(8)
-    expect(statementHits(math, lineOf(dir, 'src/math.js', "return 'nobody"))).toBe(0)
-    expect(statementHits(math, lineOf(dir, 'src/math.js', 'module.exports'))).toBe(2)
-    expect(Object.values(math.f)).toEqual([8, 0])
-  })
-
-  test("v8: refused at setup, naming the option and what to use (Jest converts raw V8 itself, per function)", async () => {
-    const dir = project('shared')
-    onLoad(dir)
+    writeFileSync(join(dir, 'server-coverage.config.json'), JSON.stringify({ command: 'node server.js', counting: 'load' }))
     const run = await runJest(dir, ['--coverage'], { PROVIDER: 'v8' })
     expect(run.code).not.toBe(0)
     expect(run.output).toContain("server-coverage: the `counting` option 'load'")
