@@ -55,7 +55,7 @@ function start(): void {
   const prototype = Module.prototype as unknown as { _compile: Compile }
   const compile = prototype._compile
   prototype._compile = function serverCoverageCompile(content, filename) {
-    const instrumented = path.isAbsolute(filename) ? instrumentLoaded(content, filename, url.pathToFileURL(filename).href, included) : undefined
+    const instrumented = path.isAbsolute(filename) ? instrumentLoaded(content, filename, undefined, included) : undefined
     return compile.call(this, instrumented ? instrumented.code : content, filename)
   }
   const hooks = Module as unknown as {

@@ -310,7 +310,10 @@ function warnTransformed(file: string): void {
  * (a loader or require hook: the offsets would not be the file's, so they are named instead of
  * counted wrongly), or that do not parse (V8 will say why when it runs them).
  */
-function instrumentLoaded(code: string, file: string, fileUrl: string, included: (file: string, hasSourceMap: boolean) => boolean): Instrumented | undefined {
+function instrumentLoaded(code: string, file: string, fileUrl: string | undefined, included: (file: string, hasSourceMap: boolean) => boolean): Instrumented | undefined {
+  // Every module of the process comes through here: the path alone (node_modules, our package)
+  // rules most of them out before the code is looked at.
+  if (!included(file, true)) return undefined
   if (!included(file, SOURCE_MAP_COMMENT.test(code)) || isInstrumented(code)) return undefined
   let onDisk: string
   try {
@@ -323,7 +326,7 @@ function instrumentLoaded(code: string, file: string, fileUrl: string, included:
     return undefined
   }
   try {
-    return instrument(code, fileUrl)
+    return instrument(code, fileUrl ?? url_.pathToFileURL(file).href)
   } catch {
     return undefined
   }
@@ -348,7 +351,9 @@ function sourceText(source: string | ArrayBuffer | ArrayBufferView): string {
  */
 function instrumentLoadResult(url: string, result: LoadResult, included: (file: string, hasSourceMap: boolean) => boolean): LoadResult {
   if (!url.startsWith('file:') || result.format !== 'module' || result.source == null) return result
-  const instrumented = instrumentLoaded(sourceText(result.source), url_.fileURLToPath(url), url, included)
+  const file = url_.fileURLToPath(url)
+  if (!included(file, true)) return result
+  const instrumented = instrumentLoaded(sourceText(result.source), file, url, included)
   return instrumented ? { ...result, source: instrumented.code } : result
 }
 
