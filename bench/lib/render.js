@@ -22,7 +22,7 @@ export function renderResults({ machine, settings, sections, targets, quick, res
     '',
     '## Targets (issue 14)',
     '',
-    table(['target', 'measured', 'met?'], targets.map((t) => [t.target, t.measured, t.met ? 'met' : '**missed**'])),
+    table(['target', 'measured', 'met?'], targets.map((t) => [t.target, t.measured, t.met === undefined ? '–' : t.met ? 'met' : '**missed**'])),
     '',
   ]
   const titles = {

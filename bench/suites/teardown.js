@@ -11,13 +11,16 @@ import { countReportFiles, runCollector } from '../lib/child.js'
 import { cpuDelta, groupPids, runNs } from '../lib/procs.js'
 import { load } from '../lib/load.js'
 import { BENCH, BIN } from '../lib/paths.js'
-import { underServerCoverage } from '../lib/servers.js'
+import { dist } from '../lib/paths.js'
+import { spawnServer, underServerCoverage } from '../lib/servers.js'
 import { fmt, median, ratio, table } from '../lib/stats.js'
 
 export const SCOPES = { app: ['server.js', 'src/**'], wide: ['**'] }
 const TOOLS = ['server-coverage', 'c8 report', 'monocart']
 /** The live rows: both scopes with V8's counters, and the app scope counted on load (a flush writes only its counters). */
 const LOAD_SCOPE = "app, counting: 'load'"
+/** The floor: the same server without coverage, its processes leaving through process.exit on SIGTERM. */
+const FLOOR_SCOPE = 'no coverage (floor): exit on SIGTERM'
 const LIVE_VARIANTS = [
   { scope: 'app', include: SCOPES.app, counting: 'v8' },
   { scope: 'wide', include: SCOPES.wide, counting: 'v8' },
@@ -27,8 +30,20 @@ const LIVE_VARIANTS = [
 /** A: live sessions. */
 export async function runLive({ node, wide, workersList, rounds, log }) {
   const samples = {}
+  const { signalGroup, waitForGroupExit } = await dist('launch/process-group.js')
   for (let round = 1; round <= rounds; round++) {
     for (const workers of workersList) {
+      // The floor first: the bare server's own stop, waited for exactly as the session waits.
+      const bare = await spawnServer({ node, script: join(wide.dir, 'server.js'), cwd: wide.dir, workers, env: { ...wide.env, NODE_OPTIONS: `--require ${JSON.stringify(join(BENCH, 'lib', 'exit-on-sigterm.cjs'))}` } })
+      await load(bare.url, { seconds: 1, connections: Math.max(4, workers) })
+      const f0 = performance.now()
+      signalGroup(bare.pgid, 'SIGTERM')
+      const left = await waitForGroupExit(bare.pgid, Date.now() + 10_000)
+      const floorMs = performance.now() - f0
+      await bare.stop('SIGKILL')
+      if (left.length > 0) throw new Error(`teardown floor: ${left.length} process(es) of the bare server did not exit on SIGTERM`)
+      ;((samples[workers] ??= {})[FLOOR_SCOPE] ??= []).push({ collectMs: 0, stopMs: floorMs, totalMs: floorMs, serverCpuMs: 0, collectorCpuMs: 0, files: 0, processes: workers + 1 })
+      log(`teardown live round ${round} ${workers}w floor: stop ${fmt(floorMs)} ms`)
       for (const { scope, include, counting } of LIVE_VARIANTS) {
         const server = await underServerCoverage(node, workers, { cwd: wide.dir, include, env: wide.env, counting })
         try {
@@ -117,7 +132,8 @@ export function render({ live, sameData, datasets, rounds, wide }) {
     for (const [scope, r] of Object.entries(byScope)) {
       const one = live[Object.keys(live)[0]][scope]
       const cpu = r.serverCpuMs + r.collectorCpuMs
-      liveRows.push([workers, scope, String(r.processes), String(r.files), fmt(r.collectMs), `${fmt(cpu)} (${fmt(r.serverCpuMs)} + ${fmt(r.collectorCpuMs)})`, fmt(cpu / 2), fmt(r.stopMs), fmt(r.totalMs), ratio(r.totalMs / one.totalMs)])
+      if (scope === FLOOR_SCOPE) liveRows.push([workers, scope, String(r.processes), '–', '–', '–', '–', fmt(r.stopMs), fmt(r.totalMs), ratio(r.totalMs / one.totalMs)])
+      else liveRows.push([workers, scope, String(r.processes), String(r.files), fmt(r.collectMs), `${fmt(cpu)} (${fmt(r.serverCpuMs)} + ${fmt(r.collectorCpuMs)})`, fmt(cpu / 2), fmt(r.stopMs), fmt(r.totalMs), ratio(r.totalMs / one.totalMs)])
     }
   }
   const sameRows = []
@@ -143,7 +159,9 @@ export function render({ live, sameData, datasets, rounds, wide }) {
     'on 2 cores the collect cannot take less wall time than half of it (the floor column): every process serialises its',
     'own V8 coverage (every script it ran, Node\'s internals included; section 5) and the collector reads it. The stop',
     'repeats that work once more in every process (V8 writes its exit file). Counted on load, a process serialises only the',
-    'counters of the included files, at the flush and at exit.',
+    'counters of the included files, at the flush and at exit. The floor rows are the same server without coverage, every',
+    'process leaving through `process.exit` on SIGTERM (as a process under the agent does), waited for the way the session',
+    'waits: what stopping 17 Node processes costs on 2 cores before any coverage is written.',
     '',
     table(['workers', 'scope', 'processes', 'files in report', 'collect ms', 'collect CPU ms (server + collector)', 'CPU floor on 2 cores ms', 'stop ms', 'total ms', 'vs 1 worker'], liveRows),
     '',
