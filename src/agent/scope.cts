@@ -12,6 +12,8 @@ interface CountingScope {
   cwd: string
   include?: string[]
   exclude?: string[]
+  /** The globs compiled by the collector (`compileGlobs`): matching them needs no picomatch here. */
+  compiled?: ReturnType<typeof rule.compileGlobs>
 }
 
 /**
@@ -21,7 +23,7 @@ interface CountingScope {
  */
 function countedFiles(scopeJson: string | undefined): (file: string, hasSourceMap: boolean) => boolean {
   const scope = JSON.parse(scopeJson ?? '{}') as Partial<CountingScope>
-  return rule.reportFilter({ cwd: scope.cwd ?? process.cwd(), include: scope.include, exclude: scope.exclude }, () => true).script
+  return rule.reportFilter({ cwd: scope.cwd ?? process.cwd(), include: scope.include, exclude: scope.exclude, ...(scope.compiled ? { compiled: scope.compiled } : {}) }, () => true).script
 }
 
 export = { countedFiles }

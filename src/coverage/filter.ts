@@ -10,6 +10,8 @@ export type ServerScope = Parameters<typeof rule.reportFilter>[0]
 
 /** Rule 1: paths that are never reported. */
 export const neverReported: (path: string) => boolean = rule.neverReported
+/** Include/exclude globs compiled for `ServerScope.compiled` (what the agent gets: it matches without picomatch). */
+export const compileGlobs: typeof rule.compileGlobs = rule.compileGlobs
 /** A predicate from include/exclude globs, relative to `root` (files outside it only when an include glob names them). */
 export const globPredicate: (root: string, include: readonly string[] | undefined, exclude: readonly string[] | undefined) => (path: string) => boolean = rule.globPredicate
 /** The report filter of one server, with the runner's predicate (rule 3) when the front end has one. */

@@ -14,7 +14,7 @@
  * 4. Otherwise every file under the server's `cwd`.
  *
  * Non-`file:` scripts (Node internals, `eval`) never reach the filter: readers drop them.
- * picomatch is loaded only when there are globs to match (the agent loads this file at start-up).
+ * picomatch is loaded only to compile globs; the agent gets them compiled (see `compileGlobs`).
  */
 import path = require('node:path')
 
@@ -31,6 +31,23 @@ interface ServerScope {
   cwd: string
   include: readonly string[] | undefined
   exclude: readonly string[] | undefined
+  /** `include`/`exclude` compiled by `compileGlobs` (the agent gets them so: no picomatch in every server process). */
+  compiled?: CompiledGlobs
+}
+
+/** One glob as picomatch compiles it: plain data, so it crosses the process boundary in the environment. */
+interface CompiledGlob {
+  glob: string
+  source: string
+  flags: string
+}
+
+/** A server's include/exclude globs, compiled. */
+interface CompiledGlobs {
+  include: CompiledGlob[]
+  exclude: CompiledGlob[]
+  /** Whether include globs were given (only then do files outside `cwd` count). */
+  named: boolean
 }
 
 /** The root of this package: `dist/coverage/report-rule.cjs` → the package folder. */
@@ -43,25 +60,51 @@ function neverReported(file: string): boolean {
 }
 
 /**
- * A predicate from include/exclude globs, matched against the path relative to `root`. Files
- * outside `root` match only when an include glob names them by absolute path.
+ * Compiles include/exclude globs with picomatch (`dot: true`) into regular expressions. Matching
+ * them (`compiledPredicate`) is picomatch's own test: the input equal to the glob, or the glob's
+ * regular expression matching it; excluded when an exclude glob matches (picomatch's `ignore`).
+ * Loading picomatch costs every process that does it ~4 ms at start-up, so the collector compiles
+ * and the agent only matches.
  */
-function globPredicate(root: string, include: readonly string[] | undefined, exclude: readonly string[] | undefined): (path: string) => boolean {
+function compileGlobs(include: readonly string[] | undefined, exclude: readonly string[] | undefined): CompiledGlobs {
   const picomatch = require('picomatch') as typeof import('picomatch')
-  const isMatch = picomatch(include?.length ? [...include] : ['**'], { dot: true, ignore: [...(exclude ?? [])] })
+  const compile = (glob: string): CompiledGlob => {
+    const regex = picomatch.makeRe(glob, { dot: true })
+    return { glob, source: regex.source, flags: regex.flags }
+  }
+  return { include: (include?.length ? [...include] : ['**']).map(compile), exclude: [...(exclude ?? [])].map(compile), named: Boolean(include?.length) }
+}
+
+/**
+ * A predicate from compiled include/exclude globs, matched against the path relative to `root`.
+ * Files outside `root` match only when an include glob names them by absolute path.
+ */
+function compiledPredicate(root: string, globs: CompiledGlobs): (path: string) => boolean {
+  const matcher = (list: CompiledGlob[]): ((input: string) => boolean) => {
+    const tests = list.map(({ glob, source, flags }) => ({ glob, regex: new RegExp(source, flags) }))
+    return (input) => tests.some(({ glob, regex }) => input === glob || regex.test(input))
+  }
+  const included = matcher(globs.include)
+  const excluded = matcher(globs.exclude)
+  const isMatch = (input: string): boolean => input !== '' && included(input) && !excluded(input)
   return (file) => {
     const rel = path.relative(root, file)
-    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return Boolean(include?.length) && isMatch(file)
+    if (rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return globs.named && isMatch(file)
     return isMatch(rel.split(path.sep).join('/'))
   }
+}
+
+/** A predicate from include/exclude globs, relative to `root` (files outside it only when an include glob names them). */
+function globPredicate(root: string, include: readonly string[] | undefined, exclude: readonly string[] | undefined): (path: string) => boolean {
+  return compiledPredicate(root, compileGlobs(include, exclude))
 }
 
 /** The report filter of one server, with the runner's predicate (rule 3) when the front end has one. */
 function reportFilter(server: ServerScope, runner?: (path: string) => boolean): ReportFilter {
   const own = server.include !== undefined || server.exclude !== undefined
-  const decides = own || !runner ? globPredicate(server.cwd, server.include, server.exclude) : runner
+  const decides = own || !runner ? compiledPredicate(server.cwd, server.compiled ?? compileGlobs(server.include, server.exclude)) : runner
   const accepts = (file: string): boolean => !neverReported(file) && decides(file)
   return { accepts, script: (file, hasSourceMap) => !neverReported(file) && (hasSourceMap || decides(file)) }
 }
 
-export = { neverReported, globPredicate, reportFilter }
+export = { neverReported, compileGlobs, globPredicate, reportFilter }

@@ -2,6 +2,7 @@ import type { Runtime, RuntimeFactory, RuntimeRead } from '../types.js'
 import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { compileGlobs } from '../../coverage/filter.js'
 import { assertCountableOnLoad, uncountedFileMessages, uncountedThreadsMessage } from './counting-load.js'
 import { changedSourceMessages, fullDiskMessage, lostProcessMessages } from './diagnostics.js'
 import { CoverageDirReader } from './read-dir.js'
@@ -38,7 +39,8 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
     env.SERVER_COVERAGE_COUNTING = 'load'
     env.SERVER_COVERAGE_V8_DIR = v8Dir
-    env.SERVER_COVERAGE_SCOPE = JSON.stringify({ cwd: options.cwd, include: options.include, exclude: options.exclude })
+    const own = options.include !== undefined || options.exclude !== undefined
+    env.SERVER_COVERAGE_SCOPE = JSON.stringify({ cwd: options.cwd, include: options.include, exclude: options.exclude, ...(own ? { compiled: compileGlobs(options.include, options.exclude) } : {}) })
   } else if (coverage) {
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
     await mkdir(sourcesDir, { mode: 0o700 })
