@@ -10,11 +10,13 @@
  * goes through the same reader and converter as V8's own data, so statement maps are the V8
  * route's by construction and the counts at every offset are V8's where the ranges match.
  *
- * acorn is loaded on the first file instrumented: processes that load no included file never pay.
+ * acorn is loaded on the first file instrumented: processes that load no included file never pay,
+ * nor processes whose files are all in the on-disk cache (instrument-cache.cts).
  */
 
 import fs = require('node:fs')
 import url_ = require('node:url')
+import cache = require('./instrument-cache.cjs')
 
 /** An ESTree node as acorn gives it (only what the walk reads). */
 interface AstNode {
@@ -325,11 +327,18 @@ function instrumentLoaded(code: string, file: string, fileUrl: string | undefine
     warnTransformed(file)
     return undefined
   }
+  const url = fileUrl ?? url_.pathToFileURL(file).href
+  // The same file instrumented by an earlier process or run (instrument-cache.cts): no acorn.
+  const cached = cache.readCached(url, code)
+  if (cached) return cached
+  let instrumented: Instrumented
   try {
-    return instrument(code, fileUrl ?? url_.pathToFileURL(file).href)
+    instrumented = instrument(code, url)
   } catch {
     return undefined
   }
+  cache.writeCached(url, code, instrumented)
+  return instrumented
 }
 
 /** What a module load hook gets from `nextLoad` (`module.register` and `module.registerHooks` alike). */

@@ -1,6 +1,6 @@
 import type { AgentProcess } from '../../launch/control-server.js'
 import type { ResolvedServerOptions } from '../../options.js'
-import { readdir, readFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { ServerCoverageError } from '../../errors.js'
 
@@ -69,4 +69,26 @@ export async function uncountedFileMessages(server: string, dir: string, reporte
     }
   }
   return messages
+}
+
+/**
+ * The folder of the agents' cache of instrumented code (src/agent/instrument-cache.cts), where nyc
+ * keeps its own: `<cwd>/node_modules/.cache/server-coverage`, private (0700: it holds the server's
+ * code). Undefined, so nothing is cached, when the server's `cwd` has no `node_modules` (we do not
+ * create one in a user's project) or the folder cannot be made: the cache only saves time.
+ */
+export async function instrumentCacheDir(cwd: string): Promise<string | undefined> {
+  const modules = join(cwd, 'node_modules')
+  const dir = join(modules, '.cache', 'server-coverage')
+  try {
+    if (!(await stat(modules)).isDirectory()) return undefined
+    // `.cache` is shared with other tools: only our own folder is private.
+    await mkdir(join(modules, '.cache'), { recursive: true })
+    await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error
+    })
+    return dir
+  } catch {
+    return undefined
+  }
 }

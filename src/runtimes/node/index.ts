@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compileGlobs } from '../../coverage/filter.js'
-import { assertCountableOnLoad, uncountedFileMessages, uncountedThreadsMessage } from './counting-load.js'
+import { assertCountableOnLoad, instrumentCacheDir, uncountedFileMessages, uncountedThreadsMessage } from './counting-load.js'
 import { changedSourceMessages, fullDiskMessage, lostProcessMessages } from './diagnostics.js'
 import { CoverageDirReader } from './read-dir.js'
 
@@ -26,7 +26,8 @@ export function nodeOptionsWithAgent(existing: string | undefined): string {
  *
  * With `counting: 'load'` V8 coverage stays off: the agent instruments the included files as they
  * load and writes their counts as V8 coverage files into the same folder (src/agent/counting.cts),
- * so the reader, filter, merge and converter are the same.
+ * so the reader, filter, merge and converter are the same. What they instrument is cached on disk
+ * for the next process and run (`<cwd>/node_modules/.cache/server-coverage`, when `node_modules` exists).
  */
 export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage, log }) => {
   const v8Dir = join(dir, 'v8')
@@ -41,6 +42,8 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
     env.SERVER_COVERAGE_V8_DIR = v8Dir
     const own = options.include !== undefined || options.exclude !== undefined
     env.SERVER_COVERAGE_SCOPE = JSON.stringify({ cwd: options.cwd, include: options.include, exclude: options.exclude, ...(own ? { compiled: compileGlobs(options.include, options.exclude) } : {}) })
+    const cacheDir = await instrumentCacheDir(options.cwd)
+    if (cacheDir) env.SERVER_COVERAGE_CACHE = cacheDir
   } else if (coverage) {
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
     await mkdir(sourcesDir, { mode: 0o700 })
