@@ -7,7 +7,7 @@
  * The folder comes from the collector (`SERVER_COVERAGE_CACHE`, src/runtimes/node/counting-load.ts);
  * without it nothing is cached. An entry is used only if it was made from exactly the same source
  * text (stored in the entry and compared: no digest, so no `node:crypto` at start-up), by the same
- * instrumenter (this build's instrument.cjs and acorn), for the same V8 major (the class
+ * instrumenter (this build's instrument.cjs and the acorn it loads), for the same V8 major (the class
  * initializer ranges depend on it) and the same URL (it is baked into the code); so its file name
  * needs no strength, and stale or foreign entries are simply instrumented again and replaced.
  *
@@ -48,21 +48,35 @@ function fnv1a(text: string): number {
 let instrumenterId: string | null | undefined
 
 /**
- * Which instrumenter makes the entries: a digest of instrument.cjs's own text (any change to
- * what it emits changes it, with no version to remember to bump) and acorn's version (the tree
- * it walks). Computed once, on the first lookup; null when it cannot be (no cache then).
+ * Which instrumenter makes the entries: the digest of instrument.cjs's own text, written next to
+ * it by the build (scripts/instrumenter-id.mjs: any change to what it emits changes it, with no
+ * version to remember to bump), and acorn's version (the tree it walks). Read once, on the first
+ * lookup; null when it cannot be (running from the sources: no cache then).
  */
 function instrumenter(): string | null {
   if (instrumenterId !== undefined) return instrumenterId
   try {
-    const own = fs.readFileSync(path.join(__dirname, 'instrument.cjs'), 'utf8')
-    // acorn's package.json only: acorn itself stays unloaded while every file hits.
-    const acornVersion = (require('acorn/package.json') as { version: string }).version
-    instrumenterId = `${fnv1a(own).toString(16)}-${own.length}-acorn${acornVersion}`
+    const digest = fs.readFileSync(path.join(__dirname, 'instrument-id.txt'), 'utf8').trim()
+    instrumenterId = digest ? `${digest}-acorn${acornVersion()}` : null
   } catch {
     instrumenterId = null
   }
   return instrumenterId
+}
+
+/**
+ * The version of the acorn `require('acorn')` loads here, found as Node finds it (the nearest
+ * `node_modules/acorn` up from this file) without loading acorn. `require.resolve` would take
+ * ~1 ms of every process's start-up (measured on Node 24), about what a hit saves over a parse.
+ */
+function acornVersion(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      return (JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'acorn', 'package.json'), 'utf8')) as { version: string }).version
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || path.dirname(dir) === dir) throw error
+    }
+  }
 }
 
 /** One entry per URL and V8 major (Node 20 and 24 running one project do not evict each other). */
