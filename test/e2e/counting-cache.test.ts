@@ -1,7 +1,8 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ServerOptions } from '../../dist/index.js'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { describe, expect, test } from 'vitest'
 import { mergeInto } from '../../dist/coverage/merge-into.js'
@@ -16,17 +17,32 @@ import { copyFixture, NODE, REPO, tempDirs } from './harness.js'
 const FIXTURES = join(REPO, 'test', 'fixtures', 'projects', 'counting-load')
 const track = tempDirs()
 
-/** A copy of the counting-load fixture, with a `node_modules` folder unless `withModules` is false. */
-function project(flavour: 'esm' | 'cjs', withModules = true): string {
-  const base = join(REPO, '.e2e-tmp')
+/**
+ * A copy of the counting-load fixture with a `node_modules` folder of its own ('own'), in
+ * `packages/app` of a workspace whose root has the `node_modules` ('workspace'), or in the system's
+ * temp folder with no `node_modules` anywhere up ('none'; the repository has one, so not under it).
+ */
+function project(flavour: 'esm' | 'cjs', layout: 'own' | 'workspace' | 'none' = 'own'): string {
+  const base = layout === 'none' ? tmpdir() : join(REPO, '.e2e-tmp')
   mkdirSync(base, { recursive: true })
-  const dir = track(mkdtempSync(join(base, `counting-cache-${flavour}-`)))
+  const root = track(mkdtempSync(join(base, `counting-cache-${flavour}-`)))
+  const dir = layout === 'workspace' ? join(root, 'packages', 'app') : root
+  mkdirSync(dir, { recursive: true })
   copyFixture(join(FIXTURES, flavour), dir)
-  if (withModules) mkdirSync(join(dir, 'node_modules'))
+  if (layout !== 'none') mkdirSync(join(root, 'node_modules'))
   return dir
 }
 
 const cacheDir = (cwd: string): string => join(cwd, 'node_modules', '.cache', 'server-coverage')
+
+/** Folders from `dir` up to the root that have a `node_modules`. */
+function modulesUp(dir: string): string[] {
+  const found: string[] = []
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, 'node_modules'))) found.push(at)
+    if (dirname(at) === at) return found
+  }
+}
 
 /** Every request of the workload: answers included, so a test can see which code ran. */
 const WORKLOAD = ['/health', '/switch?n=0', '/switch?n=3', '/switch?n=4', '/switch?n=200', '/try?mode=throw', '/loops?n=3', '/gen?n=2', '/class', '/ops?n=7', '/throws']
@@ -150,8 +166,21 @@ describe('counting on load: the cache of instrumented code', () => {
     expect(readFileSync(cacheDir(cwd), 'utf8')).toBe('not a folder')
   })
 
-  test('no node_modules in the server\'s cwd: nothing is cached, and no folder is made', async () => {
-    const cwd = project('esm', false)
+  test('a workspace package (node_modules only at the workspace root): the cache is the root\'s, and it hits', async () => {
+    const cwd = project('cjs', 'workspace')
+    const root = dirname(dirname(cwd))
+    const first = await run(cwd, 'load')
+    expect(existsSync(join(cwd, 'node_modules'))).toBe(false)
+    const made = entries(root)
+    expect([...made.keys()].sort()).toEqual([urlOf(cwd, 'server.js'), urlOf(cwd, 'src/shapes.js')])
+    const second = await run(cwd, 'load')
+    for (const [url, entry] of entries(root)) expect({ url, ino: entry.ino }).toEqual({ url, ino: made.get(url)!.ino })
+    expectEqualReports(second.report, first.report, cwd)
+  })
+
+  test('no node_modules in the server\'s cwd nor above it: nothing is cached, and no folder is made', async () => {
+    const cwd = project('esm', 'none')
+    expect(modulesUp(cwd)).toEqual([])
     const load = await run(cwd, 'load')
     expectEqualReports(load.report, (await run(cwd, 'v8')).report, cwd)
     expect(existsSync(join(cwd, 'node_modules'))).toBe(false)

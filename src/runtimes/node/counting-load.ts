@@ -1,7 +1,7 @@
 import type { AgentProcess } from '../../launch/control-server.js'
 import type { ResolvedServerOptions } from '../../options.js'
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { ServerCoverageError } from '../../errors.js'
 
 // What counting on load (`counting: 'load'`) cannot count honestly, said up front. The agent
@@ -73,15 +73,24 @@ export async function uncountedFileMessages(server: string, dir: string, reporte
 
 /**
  * The folder of the agents' cache of instrumented code (src/agent/instrument-cache.cts), where nyc
- * keeps its own: `<cwd>/node_modules/.cache/server-coverage`, private (0700: it holds the server's
- * code). Undefined, so nothing is cached, when the server's `cwd` has no `node_modules` (we do not
- * create one in a user's project) or the folder cannot be made: the cache only saves time.
+ * keeps its own: `node_modules/.cache/server-coverage` in the nearest folder up from the server's
+ * `cwd` that has a `node_modules` (the root of a workspace, as Node resolves packages), private
+ * (0700: it holds the server's code). Undefined, so nothing is cached, when there is no
+ * `node_modules` (we do not create one in a user's project) or the folder cannot be made: the
+ * cache only saves time.
  */
 export async function instrumentCacheDir(cwd: string): Promise<string | undefined> {
-  const modules = join(cwd, 'node_modules')
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    const modules = join(dir, 'node_modules')
+    const isFolder = await stat(modules).then((found) => found.isDirectory(), () => false)
+    if (isFolder) return makeCacheDir(modules)
+    if (dirname(dir) === dir) return undefined
+  }
+}
+
+async function makeCacheDir(modules: string): Promise<string | undefined> {
   const dir = join(modules, '.cache', 'server-coverage')
   try {
-    if (!(await stat(modules)).isDirectory()) return undefined
     // `.cache` is shared with other tools: only our own folder is private.
     await mkdir(join(modules, '.cache'), { recursive: true })
     await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
