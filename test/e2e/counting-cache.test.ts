@@ -1,6 +1,6 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ServerOptions } from '../../dist/index.js'
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -176,6 +176,26 @@ describe('counting on load: the cache of instrumented code', () => {
     const second = await run(cwd, 'load')
     for (const [url, entry] of entries(root)) expect({ url, ino: entry.ino }).toEqual({ url, ino: made.get(url)!.ino })
     expectEqualReports(second.report, first.report, cwd)
+  })
+
+  test('entries not written for 30 days and temp files left by a killed writer are removed when a session starts; the rest stays', async () => {
+    const cwd = project('esm')
+    await run(cwd, 'load')
+    const made = entries(cwd)
+    const dir = cacheDir(cwd)
+    const old = (Date.now() - 31 * 24 * 3600_000) / 1000
+    const stale = join(dir, 'ffffffff-v8-1.cache')
+    const temp = join(dir, 'ffffffff-v8-1.cache.123-abc.tmp')
+    writeFileSync(stale, 'an entry of a file that moved away')
+    writeFileSync(temp, 'half an entry')
+    utimesSync(stale, old, old)
+    utimesSync(temp, Date.now() / 1000 - 7200, Date.now() / 1000 - 7200)
+    const second = await run(cwd, 'load')
+    expect(existsSync(stale)).toBe(false)
+    expect(existsSync(temp)).toBe(false)
+    // The live entries stayed and were hit (same inodes), and the report is the first run's.
+    for (const [url, entry] of entries(cwd)) expect({ url, ino: entry.ino }).toEqual({ url, ino: made.get(url)!.ino })
+    expect(second.answers.length).toBe(WORKLOAD.length)
   })
 
   test('no node_modules in the server\'s cwd nor above it: nothing is cached, and no folder is made', async () => {

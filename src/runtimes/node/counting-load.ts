@@ -1,6 +1,6 @@
 import type { AgentProcess } from '../../launch/control-server.js'
 import type { ResolvedServerOptions } from '../../options.js'
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ServerCoverageError } from '../../errors.js'
 
@@ -96,8 +96,30 @@ async function makeCacheDir(modules: string): Promise<string | undefined> {
     await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       if (error.code !== 'EEXIST') throw error
     })
+    await pruneCache(dir)
     return dir
   } catch {
     return undefined
+  }
+}
+
+/** Entries not written for this long are removed (a hit only reads: an entry in use is rewritten after an edit or an upgrade). */
+export const CACHE_ENTRY_MAX_AGE_MS = 30 * 24 * 3600_000
+/** A temp file this old was left by a process killed while writing. */
+const TEMP_MAX_AGE_MS = 3600_000
+
+/**
+ * Keeps the cache bounded: entries are keyed by file URL, so files that moved or temp folders
+ * that are gone (test fixtures, CI checkouts at new paths) would otherwise stay forever. Once per
+ * session, in the collector; an entry removed while in use is only instrumented again.
+ */
+async function pruneCache(dir: string): Promise<void> {
+  const now = Date.now()
+  for (const name of await readdir(dir)) {
+    const maxAge = name.endsWith('.tmp') ? TEMP_MAX_AGE_MS : name.endsWith('.cache') ? CACHE_ENTRY_MAX_AGE_MS : undefined
+    if (maxAge === undefined) continue
+    const file = join(dir, name)
+    const modified = await stat(file).then((found) => found.mtimeMs, () => now)
+    if (now - modified > maxAge) await rm(file, { force: true }).catch(() => undefined)
   }
 }
