@@ -1,20 +1,25 @@
 import type { CoverageMapData } from 'istanbul-lib-coverage'
 import type { ScriptCov, SourceMapCacheEntry, SourceMapData } from './v8-types.js'
 import type { PlainPlan } from './convert-plain.js'
+import type { KeyedParser } from './plan-store.js'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { applyPlan, isPlainScript, planPlain } from './convert-plain.js'
+import { readStoredPlan, storePlan } from './plan-store.js'
 import { TS_EXTENSION, absoluteSourceUrls, executedCode, placeholderSource, stripTypes } from './executed-code.js'
 
 // One V8 script → istanbul file coverage. Scripts without a source map (most) go through
 // convert-plain.ts, which gives ast-v8-to-istanbul's exact output several times faster, and its
 // plan is kept by content: the next coverage of the same code (the next collection in watch mode,
 // another server running the same file) needs no parse and no walk. The library itself is loaded
-// only for the other scripts. File reads are synchronous: a conversion reads a few small files
+// only for the other scripts. Plans are also kept on disk for the next run (plan-store.ts). File reads are synchronous: a conversion reads a few small files
 // and then parses, and async reads' thread-pool round trips cost more than the reads (bench/).
 
-/** Parses JavaScript into an ESTree Program; the host runner's own parser gives identical maps. */
-export type ParseFn = (code: string) => Promise<unknown> | unknown
+/**
+ * Parses JavaScript into an ESTree Program; the host runner's own parser gives identical maps. A
+ * `cacheKey` (the parser and its version) lets plans made with it be kept on disk for later runs.
+ */
+export type ParseFn = ((code: string) => Promise<unknown> | unknown) & KeyedParser
 
 /** What converting one script gave: its file coverage, or why its source map was not used. */
 export interface ScriptConversion {
@@ -40,8 +45,11 @@ async function plainPlan(path: string, code: string, parse: ParseFn): Promise<Pl
     byPath.set(path, kept)
     return kept.plan
   }
-  const plan = await planPlain(path, code, await parse(code))
+  // A run before this one (a fresh process: `vitest run`, the CLI) may have planned this code already.
+  const stored = readStoredPlan(path, code, parse)
+  const plan = stored ?? (await planPlain(path, code, await parse(code)))
   if (!plan) return undefined
+  if (!stored) storePlan(path, code, parse, plan)
   if (byPath.size >= MAX_PLANS) byPath.delete(byPath.keys().next().value!)
   byPath.set(path, { code, plan })
   return plan

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -9,15 +10,28 @@ import { projects } from './state.js'
  * when server-coverage is linked (workspaces, `npm link`) or installed under pnpm's strict layout.
  */
 export async function importFromProject<T>(specifier: string): Promise<T> {
+  const path = resolveFromProject(specifier)
+  return (await import(path ? pathToFileURL(path).href : specifier)) as T
+}
+
+/** The version of a package as the project resolves it (see `importFromProject`), or undefined. */
+export function projectPackageVersion(name: string): string | undefined {
+  const path = resolveFromProject(`${name}/package.json`)
+  try {
+    return path ? (JSON.parse(readFileSync(path, 'utf8')) as { version?: string }).version : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function resolveFromProject(specifier: string): string | undefined {
   const roots = [...new Set([...projects().values()].map((state) => state.root)), process.cwd()]
   for (const root of roots) {
-    let path: string
     try {
-      path = createRequire(join(root, 'package.json')).resolve(specifier)
+      return createRequire(join(root, 'package.json')).resolve(specifier)
     } catch {
-      continue
+      // not from this root
     }
-    return (await import(pathToFileURL(path).href)) as T
   }
-  return (await import(specifier)) as T
+  return undefined
 }

@@ -1,20 +1,35 @@
 import type { CoverageMap, CoverageMapData } from 'istanbul-lib-coverage'
 import type { CoverageProvider, ReportContext } from 'vitest/node'
+import type { ParseFn } from '../../coverage/convert.js'
 import { coverageMapTarget, mergeInto } from '../../coverage/merge-into.js'
 import { PREFIX, unmatchedMessage } from '../../messages.js'
-import { importFromProject } from './resolve.js'
+import { importFromProject, projectPackageVersion } from './resolve.js'
 import { projects } from './state.js'
 
 /** The part of Vitest's base provider we rely on besides the public interface. */
 type BuiltinProvider = CoverageProvider & { isIncluded?: (file: string) => boolean }
 
+let vitestParser: ParseFn | undefined
+
+/**
+ * Vitest's own parser, so the statement maps equal the ones Vitest builds for the same file; one
+ * function for the whole run (the converter keeps plans per parser), named with Vitest's version so
+ * plans made with it can be kept on disk for the next run (src/coverage/plan-store.ts).
+ */
+async function vitestParse(): Promise<ParseFn> {
+  if (vitestParser) return vitestParser
+  const { parseAstAsync } = await importFromProject<typeof import('vitest/node')>('vitest/node')
+  const version = projectPackageVersion('vitest')
+  const parse = (code: string): Promise<unknown> => parseAstAsync(code)
+  return (vitestParser = version ? Object.assign(parse, { cacheKey: `vitest-parseAstAsync@${version}` }) : parse)
+}
+
 /** Flushes every project's servers and collects what ran since the previous report, per project. */
 async function collectServers(provider: BuiltinProvider): Promise<CoverageMapData[]> {
-  // Vitest's own parser, so the statement maps equal the ones Vitest builds for the same file.
-  const { parseAstAsync } = await importFromProject<typeof import('vitest/node')>('vitest/node')
+  const parse = await vitestParse()
   const filter = provider.isIncluded ? (file: string) => provider.isIncluded!(file) : undefined
   const sessions = [...projects().values()].flatMap((state) => (state.session ? [state.session] : []))
-  const collected = await Promise.all(sessions.map((session) => session.collect({ parse: parseAstAsync, ...(filter ? { filter } : {}) })))
+  const collected = await Promise.all(sessions.map((session) => session.collect({ parse, ...(filter ? { filter } : {}) })))
   return collected.map(({ data }) => data)
 }
 

@@ -1,7 +1,8 @@
 import type { AgentProcess } from '../../launch/control-server.js'
 import type { ResolvedServerOptions } from '../../options.js'
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { cacheRoot, prepareCacheDir } from '../../cache-dir.js'
 import { ServerCoverageError } from '../../errors.js'
 
 // What counting on load (`counting: 'load'`) cannot count honestly, said up front. The agent
@@ -72,54 +73,10 @@ export async function uncountedFileMessages(server: string, dir: string, reporte
 }
 
 /**
- * The folder of the agents' cache of instrumented code (src/agent/instrument-cache.cts), where nyc
- * keeps its own: `node_modules/.cache/server-coverage` in the nearest folder up from the server's
- * `cwd` that has a `node_modules` (the root of a workspace, as Node resolves packages), private
- * (0700: it holds the server's code). Undefined, so nothing is cached, when there is no
- * `node_modules` (we do not create one in a user's project) or the folder cannot be made: the
- * cache only saves time.
+ * The folder of the agents' cache of instrumented code (src/agent/instrument-cache.cts): the
+ * project's cache folder (src/cache-dir.ts) for the server's `cwd`, or undefined (nothing cached).
  */
-export async function instrumentCacheDir(cwd: string): Promise<string | undefined> {
-  for (let dir = cwd; ; dir = dirname(dir)) {
-    const modules = join(dir, 'node_modules')
-    const isFolder = await stat(modules).then((found) => found.isDirectory(), () => false)
-    if (isFolder) return makeCacheDir(modules)
-    if (dirname(dir) === dir) return undefined
-  }
-}
-
-async function makeCacheDir(modules: string): Promise<string | undefined> {
-  const dir = join(modules, '.cache', 'server-coverage')
-  try {
-    // `.cache` is shared with other tools: only our own folder is private.
-    await mkdir(join(modules, '.cache'), { recursive: true })
-    await mkdir(dir, { mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error
-    })
-    await pruneCache(dir)
-    return dir
-  } catch {
-    return undefined
-  }
-}
-
-/** Entries not written for this long are removed (a hit only reads: an entry in use is rewritten after an edit or an upgrade). */
-export const CACHE_ENTRY_MAX_AGE_MS = 30 * 24 * 3600_000
-/** A temp file this old was left by a process killed while writing. */
-const TEMP_MAX_AGE_MS = 3600_000
-
-/**
- * Keeps the cache bounded: entries are keyed by file URL, so files that moved or temp folders
- * that are gone (test fixtures, CI checkouts at new paths) would otherwise stay forever. Once per
- * session, in the collector; an entry removed while in use is only instrumented again.
- */
-async function pruneCache(dir: string): Promise<void> {
-  const now = Date.now()
-  for (const name of await readdir(dir)) {
-    const maxAge = name.endsWith('.tmp') ? TEMP_MAX_AGE_MS : name.endsWith('.cache') ? CACHE_ENTRY_MAX_AGE_MS : undefined
-    if (maxAge === undefined) continue
-    const file = join(dir, name)
-    const modified = await stat(file).then((found) => found.mtimeMs, () => now)
-    if (now - modified > maxAge) await rm(file, { force: true }).catch(() => undefined)
-  }
+export function instrumentCacheDir(cwd: string): string | undefined {
+  const dir = cacheRoot(cwd)
+  return dir !== undefined && prepareCacheDir(dir) ? dir : undefined
 }

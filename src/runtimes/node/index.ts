@@ -42,7 +42,7 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
     env.SERVER_COVERAGE_V8_DIR = v8Dir
     const own = options.include !== undefined || options.exclude !== undefined
     env.SERVER_COVERAGE_SCOPE = JSON.stringify({ cwd: options.cwd, include: options.include, exclude: options.exclude, ...(own ? { compiled: compileGlobs(options.include, options.exclude) } : {}) })
-    const cacheDir = await instrumentCacheDir(options.cwd)
+    const cacheDir = instrumentCacheDir(options.cwd)
     if (cacheDir) env.SERVER_COVERAGE_CACHE = cacheDir
   } else if (coverage) {
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
