@@ -7,12 +7,12 @@ import { BENCH } from './paths.js'
 const RSS_PRELOAD = join(BENCH, 'children', 'report-rss.cjs')
 
 /** Spawns `node args…`, returns { wallMs, maxRssKb, json (last JSON line of stdout), stderr }. */
-export function runCollector(args, { cwd, node = process.execPath, timeoutMs = 300_000 } = {}) {
+export function runCollector(args, { cwd, node = process.execPath, timeoutMs = 300_000, env = {} } = {}) {
   return new Promise((resolve, reject) => {
     const startedAt = performance.now()
     const child = spawn(node, args, {
       cwd,
-      env: { ...process.env, NODE_OPTIONS: `--require ${RSS_PRELOAD}`, NODE_V8_COVERAGE: '' },
+      env: { ...process.env, SERVER_COVERAGE_CACHE_DIR: '', ...env, NODE_OPTIONS: `--require ${RSS_PRELOAD}`, NODE_V8_COVERAGE: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

@@ -16,7 +16,13 @@ import { spawnServer, underServerCoverage } from '../lib/servers.js'
 import { fmt, median, ratio, table } from '../lib/stats.js'
 
 export const SCOPES = { app: ['server.js', 'src/**'], wide: ['**'] }
-const TOOLS = ['server-coverage', 'c8 report', 'monocart']
+/**
+ * Ours twice: a first run (its folder of stored plans emptied first: it parses every file and
+ * stores the plans) and a run after an earlier one (plans read from disk: no parse). c8 and
+ * monocart keep nothing between runs.
+ */
+const WARM = 'server-coverage, plans from an earlier run'
+const TOOLS = ['server-coverage', WARM, 'c8 report', 'monocart']
 /** The live rows: both scopes with V8's counters, and the app scope counted on load (a flush writes only its counters). */
 const LOAD_SCOPE = "app, counting: 'load'"
 /** The floor: the same server without coverage, its processes leaving through process.exit on SIGTERM. */
@@ -86,14 +92,28 @@ export async function runLive({ node, wide, workersList, rounds, log }) {
 }
 
 function collectorArgs(tool, dataset, wide, scope, outDir) {
-  if (tool === 'server-coverage') return [join(BENCH, 'children', 'ours.js'), dataset.rawDir, wide.dir, SCOPES[scope].join(','), outDir]
+  if (tool === 'server-coverage' || tool === WARM) return [join(BENCH, 'children', 'ours.js'), dataset.rawDir, wide.dir, SCOPES[scope].join(','), outDir]
   if (tool === 'monocart') return [join(BENCH, 'children', 'monocart.js'), dataset.rawDir, wide.dir, scope, outDir]
   const includes = SCOPES[scope].flatMap((glob) => ['--include', glob])
   return [BIN.c8, 'report', '--temp-directory', dataset.rawDir, '--reports-dir', outDir, '--reporter', 'json', ...includes]
 }
 
+/** Our folder of stored plans for a run of `tool` (SERVER_COVERAGE_CACHE_DIR): emptied first for a first run. */
+function planCache(tool, dataset, scope) {
+  if (tool !== 'server-coverage' && tool !== WARM) return {}
+  const dir = join(dataset.base, `plans-${scope}-${tool === WARM ? 'kept' : 'first'}`)
+  if (tool === 'server-coverage') rmSync(dir, { recursive: true, force: true })
+  return { SERVER_COVERAGE_CACHE_DIR: dir }
+}
+
 /** B: the same raw data through each tool. `datasets` maps workers → generateRaw() result. */
 export async function runSameData({ datasets, wide, rounds, log }) {
+  // The earlier run of the WARM rows, outside the measured rounds.
+  for (const dataset of Object.values(datasets)) {
+    for (const scope of Object.keys(SCOPES)) {
+      await runCollector(collectorArgs(WARM, dataset, wide, scope, join(dataset.base, `out-warmup-${scope}`)), { cwd: wide.dir, env: planCache(WARM, dataset, scope) })
+    }
+  }
   const samples = {}
   for (let round = 1; round <= rounds; round++) {
     for (const [workers, dataset] of Object.entries(datasets)) {
@@ -102,7 +122,7 @@ export async function runSameData({ datasets, wide, rounds, log }) {
         for (const tool of order) {
           const outDir = join(dataset.base, `out-${tool.replace(/\W/g, '')}-${scope}`)
           rmSync(outDir, { recursive: true, force: true })
-          const run = await runCollector(collectorArgs(tool, dataset, wide, scope, outDir), { cwd: wide.dir })
+          const run = await runCollector(collectorArgs(tool, dataset, wide, scope, outDir), { cwd: wide.dir, env: planCache(tool, dataset, scope) })
           const sample = { wallMs: run.wallMs, maxRssKb: run.maxRssKb, files: countReportFiles(outDir), inner: run.json }
           ;(((samples[workers] ??= {})[scope] ??= {})[tool] ??= []).push(sample)
           log(`teardown same-data round ${round} ${workers}w ${scope} ${tool}: ${fmt(sample.wallMs)} ms, ${sample.files} files, ${fmt(sample.maxRssKb / 1024)} MB RSS`)
@@ -169,7 +189,8 @@ export function render({ live, sameData, datasets, rounds, wide }) {
     '',
     'One flushed server run per worker count (a flush, then the exit file of every process), read by each tool in a fresh',
     `child process (wall time, so each pays Node start-up and its module loading); ${rounds} interleaved rounds, medians.`,
-    'server-coverage = CoverageDirReader (read, filter, merge per script) + convertScripts + write coverage-final.json, in one thread',
+    'server-coverage = CoverageDirReader (read, filter, merge per script) + convertScripts + write coverage-final.json, in one thread;',
+    'its first run parses every file and stores the plans (node_modules/.cache/server-coverage/plans), a later run reads them;',
     '(a pool of worker threads was measured and dropped: +45% CPU, no faster on 2 shared cores); c8 = `c8 report --reporter json`;',
     'monocart = `CoverageReport({ reports: [\'json\'], entryFilter })` + `addFromDir`.',
     '',
