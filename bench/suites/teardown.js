@@ -17,12 +17,14 @@ import { fmt, median, ratio, table } from '../lib/stats.js'
 
 export const SCOPES = { app: ['server.js', 'src/**'], wide: ['**'] }
 /**
- * Ours twice: a first run (its folder of stored plans emptied first: it parses every file and
+ * Ours three times: with no plan store (a CI job without a cache folder; the wide copy has no
+ * node_modules), a first run (its folder of stored plans emptied first: it parses every file and
  * stores the plans) and a run after an earlier one (plans read from disk: no parse). c8 and
  * monocart keep nothing between runs.
  */
+const FIRST = 'server-coverage, first run (plans stored)'
 const WARM = 'server-coverage, plans from an earlier run'
-const TOOLS = ['server-coverage', WARM, 'c8 report', 'monocart']
+const TOOLS = ['server-coverage', FIRST, WARM, 'c8 report', 'monocart']
 /** The live rows: both scopes with V8's counters, and the app scope counted on load (a flush writes only its counters). */
 const LOAD_SCOPE = "app, counting: 'load'"
 /** The floor: the same server without coverage, its processes leaving through process.exit on SIGTERM. */
@@ -92,7 +94,7 @@ export async function runLive({ node, wide, workersList, rounds, log }) {
 }
 
 function collectorArgs(tool, dataset, wide, scope, outDir) {
-  if (tool === 'server-coverage' || tool === WARM) return [join(BENCH, 'children', 'ours.js'), dataset.rawDir, wide.dir, SCOPES[scope].join(','), outDir]
+  if (tool.startsWith('server-coverage')) return [join(BENCH, 'children', 'ours.js'), dataset.rawDir, wide.dir, SCOPES[scope].join(','), outDir]
   if (tool === 'monocart') return [join(BENCH, 'children', 'monocart.js'), dataset.rawDir, wide.dir, scope, outDir]
   const includes = SCOPES[scope].flatMap((glob) => ['--include', glob])
   return [BIN.c8, 'report', '--temp-directory', dataset.rawDir, '--reports-dir', outDir, '--reporter', 'json', ...includes]
@@ -100,9 +102,9 @@ function collectorArgs(tool, dataset, wide, scope, outDir) {
 
 /** Our folder of stored plans for a run of `tool` (SERVER_COVERAGE_CACHE_DIR): emptied first for a first run. */
 function planCache(tool, dataset, scope) {
-  if (tool !== 'server-coverage' && tool !== WARM) return {}
+  if (tool !== FIRST && tool !== WARM) return {}
   const dir = join(dataset.base, `plans-${scope}-${tool === WARM ? 'kept' : 'first'}`)
-  if (tool === 'server-coverage') rmSync(dir, { recursive: true, force: true })
+  if (tool === FIRST) rmSync(dir, { recursive: true, force: true })
   return { SERVER_COVERAGE_CACHE_DIR: dir }
 }
 
@@ -190,7 +192,7 @@ export function render({ live, sameData, datasets, rounds, wide }) {
     'One flushed server run per worker count (a flush, then the exit file of every process), read by each tool in a fresh',
     `child process (wall time, so each pays Node start-up and its module loading); ${rounds} interleaved rounds, medians.`,
     'server-coverage = CoverageDirReader (read, filter, merge per script) + convertScripts + write coverage-final.json, in one thread;',
-    'its first run parses every file and stores the plans (node_modules/.cache/server-coverage/plans), a later run reads them;',
+    'without a plan store (a CI job without a cache folder), as a first run that stores the plans, and as a later run that reads them;',
     '(a pool of worker threads was measured and dropped: +45% CPU, no faster on 2 shared cores); c8 = `c8 report --reporter json`;',
     'monocart = `CoverageReport({ reports: [\'json\'], entryFilter })` + `addFromDir`.',
     '',

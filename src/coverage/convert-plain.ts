@@ -35,7 +35,8 @@ interface Meta {
   fnNames: Map<string, number>
 }
 
-type FileMaps = Pick<FileCoverageData, 'path' | 'statementMap' | 'fnMap' | 'branchMap'> & { meta: Meta }
+/** A file's maps; `order` (not part of the output) says which map each new id went to, in turn: `s`, `f` or `b` (plan-pack.ts rebuilds `meta.seen` from it). */
+type FileMaps = Pick<FileCoverageData, 'path' | 'statementMap' | 'fnMap' | 'branchMap'> & { meta: Meta; order: string }
 
 /**
  * A plain script's conversion before counts: its maps (shared, never modified, by every file
@@ -68,18 +69,24 @@ function pickLocation(location: Location): Range {
   return { start: { line: location.start.line, column: location.start.column }, end: { line: location.end.line, column: location.end.column } }
 }
 
-function cacheKey(location: Location): string {
+function cacheKey(location: Pick<Location, 'start' | 'end'>): string {
   return `${location.start.line}:${location.start.column}:${location.end.line}:${location.end.column}`
 }
 
+/** The keys of `meta.seen` (one id per location: a location seen again gets its id back); plan-pack.ts rebuilds the index with them. */
+export const functionKey = (decl: Pick<Location, 'start' | 'end'>): string => `f:${cacheKey(decl)}`
+export const statementKey = (loc: Pick<Location, 'start' | 'end'>): string => `s:${cacheKey(loc)}`
+export const branchKey = (locations: Pick<Location, 'start' | 'end'>[]): string => ['b', ...locations.map(cacheKey)].join(':')
+
 function addFunction(maps: FileMaps, loc: Location, decl: Location, name: string | undefined): number {
   const meta = maps.meta
-  const key = `f:${cacheKey(decl)}`
+  const key = functionKey(decl)
   let id = meta.seen[key]
   if (id == null) {
     id = meta.lastFunction
     meta.lastFunction++
     meta.seen[key] = id
+    maps.order += 'f'
     let unique = name
     if (unique) {
       const base = unique
@@ -95,12 +102,13 @@ function addFunction(maps: FileMaps, loc: Location, decl: Location, name: string
 
 function addStatement(maps: FileMaps, loc: Location): number {
   const meta = maps.meta
-  const key = `s:${cacheKey(loc)}`
+  const key = statementKey(loc)
   let id = meta.seen[key]
   if (id == null) {
     id = meta.lastStatement
     meta.lastStatement++
     meta.seen[key] = id
+    maps.order += 's'
     maps.statementMap[id] = pickLocation(loc)
   }
   return id
@@ -108,12 +116,13 @@ function addStatement(maps: FileMaps, loc: Location): number {
 
 function addBranch(maps: FileMaps, loc: Location, locations: Location[], type: string): number {
   const meta = maps.meta
-  const key = ['b', ...locations.map(cacheKey)].join(':')
+  const key = branchKey(locations)
   let id = meta.seen[key]
   if (id == null) {
     id = meta.lastBranch
     meta.lastBranch++
     meta.seen[key] = id
+    maps.order += 'b'
     maps.branchMap[id] = { loc: pickLocation(loc), type, locations: locations.map((location) => pickLocation(location)), line: loc.start.line }
   }
   return id
@@ -142,7 +151,7 @@ export async function planPlain(path: string, code: string, ast: unknown): Promi
   const hints = await ignoreHints(code)
   if (hints.length === 1 && hints[0]!.type === 'file') return plan
   const locator = new IdentityLocator(code)
-  const maps: FileMaps = { path, statementMap: {}, fnMap: {}, branchMap: {}, meta: { lastBranch: 0, lastFunction: 0, lastStatement: 0, seen: {}, fnNames: new Map() } }
+  const maps: FileMaps = { path, statementMap: {}, fnMap: {}, branchMap: {}, meta: { lastBranch: 0, lastFunction: 0, lastStatement: 0, seen: {}, fnNames: new Map() }, order: '' }
   plan.maps = maps
   const methodValues = new WeakSet<object>()
   const skipped = new WeakSet<object>()

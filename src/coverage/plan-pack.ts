@@ -1,12 +1,13 @@
 import type { BranchMapping, FunctionMapping, Range } from 'istanbul-lib-coverage'
 import type { PlainPlan } from './convert-plain.js'
+import { branchKey, functionKey, statementKey } from './convert-plain.js'
 
 // The stored form of a conversion plan (plan-store.ts): compact, because a first run writes one per
 // file (as JSON the maps and their `meta.seen` index were 2 MB for express's 130 files, and
 // writing them cost a first conversion ~17 %). Locations become 4 numbers, and `meta.seen` (the
 // converter's "location key → id" index, part of its output) is not stored at all but rebuilt from
-// the maps and the order ids were made in. `pack` checks that the rebuild gives exactly the index
-// it was given, and stores nothing otherwise: what `unpack` returns is the plan, key for key.
+// the maps and the order ids were made in (`order`), with the converter's own key functions: what
+// `unpack` returns is the plan, key for key (test/unit/plan-store.test.ts).
 
 type Maps = NonNullable<PlainPlan['maps']>
 /** start line, start column, end line, end column; -1 = Infinity (to the end of the line), -2 = undefined (unplaced). */
@@ -32,24 +33,16 @@ const toLoc = ({ start, end }: Range): Loc => [toNumber(start.line), toNumber(st
 const fromLoc = ([startLine, startColumn, endLine, endColumn]: Loc): Range =>
   ({ start: { line: fromNumber(startLine), column: fromNumber(startColumn) }, end: { line: fromNumber(endLine), column: fromNumber(endColumn) } }) as Range
 
-const locKey = ({ start, end }: Range): string => `${start.line}:${start.column}:${end.line}:${end.column}`
-
-/** The key convert-plain.ts gives id `id` of map `kind` in `meta.seen`. */
-function seenKey(kind: string, id: number, statementMap: Record<string, Range>, fnMap: Record<string, FunctionMapping>, branchMap: Record<string, BranchMapping>): string {
-  if (kind === 's') return `s:${locKey(statementMap[id]!)}`
-  if (kind === 'f') return `f:${locKey(fnMap[id]!.decl)}`
-  let key = 'b'
-  for (const location of branchMap[id]!.locations) key += `:${locKey(location)}`
-  return key
-}
-
-/** `meta.seen` as convert-plain.ts builds it, from the maps and the order their ids were made in. */
+/** `meta.seen` as convert-plain.ts builds it (with its own key functions), from the maps and the order their ids were made in. */
 function seenOf(order: string, statementMap: Record<string, Range>, fnMap: Record<string, FunctionMapping>, branchMap: Record<string, BranchMapping>): Record<string, number> {
   const seen: Record<string, number> = {}
-  const next: Record<string, number> = { s: 0, f: 0, b: 0 }
+  let statement = 0
+  let fn = 0
+  let branch = 0
   for (const kind of order) {
-    const id = next[kind]!++
-    seen[seenKey(kind, id, statementMap, fnMap, branchMap)] = id
+    if (kind === 's') seen[statementKey(statementMap[statement]!)] = statement++
+    else if (kind === 'f') seen[functionKey(fnMap[fn]!.decl)] = fn++
+    else seen[branchKey(branchMap[branch]!.locations)] = branch++
   }
   return seen
 }
@@ -66,22 +59,13 @@ export function pack(plan: PlainPlan): PackedPlan | undefined {
   const { maps, ...rest } = plan
   if (!maps) return { plan: rest }
   const { meta, statementMap, fnMap, branchMap, path } = maps
+  if (maps.order.length !== meta.lastStatement + meta.lastFunction + meta.lastBranch) return undefined
   if (!dense(statementMap, meta.lastStatement) || !dense(fnMap, meta.lastFunction) || !dense(branchMap, meta.lastBranch)) return undefined
-  // The order ids were made in: `seen` lists every id once, in insertion order. Each of its keys
-  // must be the one `seenOf` gives back, or the plan is not stored.
-  let order = ''
-  const next: Record<string, number> = { s: 0, f: 0, b: 0 }
-  for (const key in meta.seen) {
-    const kind = key[0]!
-    const id = next[kind]!++
-    if (meta.seen[key] !== id || seenKey(kind, id, statementMap as Record<string, Range>, fnMap, branchMap) !== key) return undefined
-    order += kind
-  }
   return {
     plan: rest,
     maps: {
       path,
-      order,
+      order: maps.order,
       fnNames: [...meta.fnNames],
       statements: Object.values(statementMap as Record<string, Range>).map(toLoc),
       functions: Object.values(fnMap).map(({ name, decl, loc, line }) => [name, toLoc(decl), toLoc(loc), toNumber(line)]),
@@ -107,5 +91,5 @@ export function unpack(packed: PackedPlan): PlainPlan {
     seen: seenOf(stored.order, statementMap, fnMap, branchMap),
     fnNames: new Map(stored.fnNames),
   }
-  return { ...packed.plan, maps: { path: stored.path, statementMap, fnMap, branchMap, meta } as Maps }
+  return { ...packed.plan, maps: { path: stored.path, statementMap, fnMap, branchMap, meta, order: stored.order } as Maps }
 }

@@ -1,10 +1,10 @@
 import type { PlainPlan } from './convert-plain.js'
 import type { PackedPlan } from './plan-pack.js'
 import { createHash } from 'node:crypto'
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cacheRoot, prepareCacheDir } from '../cache-dir.js'
+import { CACHE_DIR_ENV, cacheRoot, prepareCacheDir } from '../cache-dir.js'
 import { pack, unpack } from './plan-pack.js'
 
 // Conversion plans kept on disk (convert-plain.ts makes them: parsing and walking a file is most of
@@ -40,14 +40,29 @@ const converterId = ((): string | undefined => {
   }
 })()
 
-/** The plans folder of this process (its working directory's project), made once; undefined: no disk cache. */
-let folder: string | null | undefined
+/**
+ * A CI job (`CI` set, as every CI service sets it) usually starts from a fresh `node_modules`, so
+ * a first run's plans are never read, and storing them costs that run ~10 % of a wide conversion
+ * (bench/RESULTS.md). There, plans are kept only where `SERVER_COVERAGE_CACHE_DIR` names a folder
+ * (one the job caches between runs).
+ */
+function ephemeral(): boolean {
+  const ci = process.env.CI
+  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false' && !process.env[CACHE_DIR_ENV]
+}
 
-function plansDir(): string | undefined {
+/**
+ * The plans folder of this process (its working directory's project), made once, and the entries
+ * it had then: a lookup of an entry that is not there costs no failed read (an ENOENT throw per
+ * file was 15 % of what a first run added). Null: no disk cache.
+ */
+let folder: { dir: string; present: Set<string> } | null | undefined
+
+function plans(): { dir: string; present: Set<string> } | undefined {
   if (folder === undefined) {
-    const root = converterId ? cacheRoot(process.cwd()) : undefined
+    const root = converterId && !ephemeral() ? cacheRoot(process.cwd()) : undefined
     const dir = root === undefined ? undefined : join(root, 'plans')
-    folder = dir !== undefined && prepareCacheDir(root!) && prepareCacheDir(dir) ? dir : null
+    folder = dir !== undefined && prepareCacheDir(root!) && prepareCacheDir(dir) ? { dir, present: new Set(readdirSync(dir)) } : null
   }
   return folder ?? undefined
 }
@@ -61,14 +76,16 @@ function fnv1a(text: string): string {
   return (hash >>> 0).toString(16).padStart(8, '0')
 }
 
-const entryPath = (dir: string, path: string, parser: string): string => join(dir, `${fnv1a(path)}-${fnv1a(parser)}.plan`)
+const entryName = (path: string, parser: string): string => `${fnv1a(path)}-${fnv1a(parser)}.plan`
 
 /** The stored plan of `code` (the file at `path`) for `parse`, or undefined. */
 export function readStoredPlan(path: string, code: string, parse: KeyedParser): PlainPlan | undefined {
-  const dir = parse.cacheKey ? plansDir() : undefined
-  if (!dir || !parse.cacheKey) return undefined
+  const store = parse.cacheKey ? plans() : undefined
+  if (!store || !parse.cacheKey) return undefined
+  const name = entryName(path, parse.cacheKey)
+  if (!store.present.has(name)) return undefined
   try {
-    const text = readFileSync(entryPath(dir, path, parse.cacheKey), 'utf8')
+    const text = readFileSync(join(store.dir, name), 'utf8')
     const newline = text.indexOf('\n')
     const header = JSON.parse(text.slice(0, newline)) as Header
     if (header.converter !== converterId || header.parser !== parse.cacheKey || header.path !== path || header.code !== digest(code)) return undefined
@@ -78,18 +95,25 @@ export function readStoredPlan(path: string, code: string, parse: KeyedParser): 
   }
 }
 
-/** Stores `plan`, made from `code` (the file at `path`) with `parse`: a temp file renamed into place, so a reader sees a whole entry or none. */
+/**
+ * Stores `plan`, made from `code` (the file at `path`) with `parse`: written to a temp file and
+ * renamed into place, so a reader sees a whole entry or none. Synchronous: written through Node's
+ * thread pool, the entries of a first run cost it more (the pool's threads take the cores the
+ * conversion needs; measured).
+ */
 export function storePlan(path: string, code: string, parse: KeyedParser, plan: PlainPlan): void {
-  const dir = parse.cacheKey ? plansDir() : undefined
-  if (!dir || !parse.cacheKey) return
-  const entry = entryPath(dir, path, parse.cacheKey)
-  const temp = `${entry}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`
+  const store = parse.cacheKey ? plans() : undefined
+  if (!store || !parse.cacheKey) return
   const packed = pack(plan)
   if (!packed) return
+  const name = entryName(path, parse.cacheKey)
+  const entry = join(store.dir, name)
+  const temp = `${entry}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`
   const header: Header = { converter: converterId!, parser: parse.cacheKey, path, code: digest(code) }
   try {
     writeFileSync(temp, `${JSON.stringify(header)}\n${JSON.stringify(packed)}`, { flag: 'wx', mode: 0o600 })
     renameSync(temp, entry)
+    store.present.add(name)
   } catch {
     rmSync(temp, { force: true })
   }

@@ -1,6 +1,7 @@
 import type { PlainPlan } from '../../src/coverage/convert-plain.js'
 import type { ScriptCov } from '../../src/coverage/v8-types.js'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -92,4 +93,32 @@ test('a plan is used only for the same code, the same parser and an intact entry
   const before = readdirSync(join(cache, 'plans')).length
   store.storePlan(join(cache, 'unnamed.js'), code, Object.assign((text: string) => parseWithAcorn(text)), plan)
   expect(readdirSync(join(cache, 'plans')).length).toBe(before)
+})
+
+test('in a CI job (CI set) plans are stored only where SERVER_COVERAGE_CACHE_DIR names a folder', () => {
+  // A fresh process each (the folder is decided once per process), in a project that has a node_modules.
+  const project = mkdtempSync(join(tmpdir(), 'sc-plans-ci-'))
+  try {
+    mkdirSync(join(project, 'node_modules'))
+    const script = `
+      const store = await import(${JSON.stringify(pathToFileURL(join(DIST, 'plan-store.js')).href)})
+      const plain = await import(${JSON.stringify(pathToFileURL(join(DIST, 'convert-plain.js')).href)})
+      const { parseWithAcorn } = await import(${JSON.stringify(pathToFileURL(join(DIST, 'parse.js')).href)})
+      const code = 'function f(a) { return a ? 1 : 2 }\\n'
+      const path = ${JSON.stringify(join(project, 'f.js'))}
+      store.storePlan(path, code, parseWithAcorn, await plain.planPlain(path, code, parseWithAcorn(code)))`
+    const run = (env: Record<string, string>): void => {
+      const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' })
+      expect(result.status, result.stderr).toBe(0)
+    }
+    const plans = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.plan')) : [])
+    run({ CI: 'true' })
+    expect(existsSync(join(project, 'node_modules', '.cache'))).toBe(false)
+    run({ CI: 'true', SERVER_COVERAGE_CACHE_DIR: join(project, 'ci-cache') })
+    expect(plans(join(project, 'ci-cache', 'plans'))).toHaveLength(1)
+    run({})
+    expect(plans(join(project, 'node_modules', '.cache', 'server-coverage', 'plans'))).toHaveLength(1)
+  } finally {
+    rmSync(project, { recursive: true, force: true })
+  }
 })
