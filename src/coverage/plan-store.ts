@@ -14,8 +14,8 @@ import { pack, unpack } from './plan-pack.js'
 //
 // An entry (its compact form: plan-pack.ts) is used only for the same code (its sha256: storing
 // the code itself doubled what a first run writes), made by the same converter build (plan-id.txt,
-// a digest of convert-plain.js and identity-locator.js written by the build: any change to what
-// they plan changes it) with the same parser (its `cacheKey`: a parser
+// a digest of convert-plain.js, identity-locator.js and plan-pack.js written by the build: any
+// change to what they plan or store changes it) with the same parser (its `cacheKey`: a parser
 // without one, or a build without the id, is never cached on disk). Every error falls back to
 // planning; nothing is ever said about the cache.
 
@@ -62,7 +62,12 @@ function plans(): { dir: string; present: Set<string> } | undefined {
   if (folder === undefined) {
     const root = converterId && !ephemeral() ? cacheRoot(process.cwd()) : undefined
     const dir = root === undefined ? undefined : join(root, 'plans')
-    folder = dir !== undefined && prepareCacheDir(root!) && prepareCacheDir(dir) ? { dir, present: new Set(readdirSync(dir)) } : null
+    folder = null
+    try {
+      if (dir !== undefined && prepareCacheDir(root!) && prepareCacheDir(dir)) folder = { dir, present: new Set(readdirSync(dir)) }
+    } catch {
+      // unreadable: no disk cache for this process
+    }
   }
   return folder ?? undefined
 }
