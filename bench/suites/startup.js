@@ -13,8 +13,8 @@ const CONFIGS = ['bare', 'NODE_V8_COVERAGE', 'server-coverage', LOAD, LOAD_COLD]
 export async function run({ nodes, rounds, workers = 4, log }) {
   // Counting on load caches instrumented code in the nearest node_modules (the repository's, for the
   // example): the plain row runs as every run after the first does, the other one as a first run.
-  const { instrumentCacheDir } = await dist('runtimes/node/counting-load.js')
-  const cache = await instrumentCacheDir(EXAMPLE)
+  const { instrumentCache } = await dist('runtimes/node/counting-load.js')
+  const cache = instrumentCache(EXAMPLE)?.dir
   const coldCountingOnLoad = (node) => {
     if (cache) rmSync(cache, { recursive: true, force: true })
     return countingOnLoad(node, workers)

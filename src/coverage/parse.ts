@@ -2,8 +2,8 @@ import type { ParseFn } from './convert-script.js'
 import { createRequire } from 'node:module'
 import { parse } from 'acorn'
 
-/** acorn's version: what the plans made from its trees are stored under (plan-store.ts). */
-const ACORN = `acorn@${(createRequire(import.meta.url)('acorn/package.json') as { version: string }).version}`
+/** acorn and its version: what plans made from its trees (plan-store.ts) and code instrumented with it (the agent's cache) are stored under. */
+export const ACORN = `acorn@${(createRequire(import.meta.url)('acorn/package.json') as { version: string }).version}`
 
 /**
  * The default JavaScript parser for conversion (acorn, ESTree). Tries a module first, then a

@@ -1,10 +1,11 @@
 import type { PlainPlan } from './convert-plain.js'
 import type { PackedPlan } from './plan-pack.js'
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { CACHE_DIR_ENV, cacheRoot, prepareCacheDir } from '../cache-dir.js'
+import entries from '../cache-entry.cjs'
 import { pack, unpack } from './plan-pack.js'
 
 // Conversion plans kept on disk (convert-plain.ts makes them: parsing and walking a file is most of
@@ -74,13 +75,7 @@ function plans(): { dir: string; present: Set<string> } | undefined {
 
 const digest = (code: string): string => createHash('sha256').update(code).digest('base64')
 
-/** 32-bit FNV-1a: entry names only; the entry itself says what it is for. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
-  return (hash >>> 0).toString(16).padStart(8, '0')
-}
-
+const { fnv1a, writeEntry } = entries
 const entryName = (path: string, parser: string): string => `${fnv1a(path)}-${fnv1a(parser)}.plan`
 
 /** The stored plan of `code` (the file at `path`) for `parse`, or undefined. */
@@ -101,8 +96,8 @@ export function readStoredPlan(path: string, code: string, parse: KeyedParser): 
 }
 
 /**
- * Stores `plan`, made from `code` (the file at `path`) with `parse`: written to a temp file and
- * renamed into place, so a reader sees a whole entry or none. Synchronous: written through Node's
+ * Stores `plan`, made from `code` (the file at `path`) with `parse` (src/cache-entry.cts writes it
+ * atomically). Synchronous: written through Node's
  * thread pool, the entries of a first run cost it more (the pool's threads take the cores the
  * conversion needs; measured).
  */
@@ -112,14 +107,6 @@ export function storePlan(path: string, code: string, parse: KeyedParser, plan: 
   const packed = pack(plan)
   if (!packed) return
   const name = entryName(path, parse.cacheKey)
-  const entry = join(store.dir, name)
-  const temp = `${entry}.${process.pid}-${Math.random().toString(36).slice(2)}.tmp`
   const header: Header = { converter: converterId!, parser: parse.cacheKey, path, code: digest(code) }
-  try {
-    writeFileSync(temp, `${JSON.stringify(header)}\n${JSON.stringify(packed)}`, { flag: 'wx', mode: 0o600 })
-    renameSync(temp, entry)
-    store.present.add(name)
-  } catch {
-    rmSync(temp, { force: true })
-  }
+  if (writeEntry(join(store.dir, name), `${JSON.stringify(header)}\n${JSON.stringify(packed)}`)) store.present.add(name)
 }

@@ -1,8 +1,11 @@
 import type { AgentProcess } from '../../launch/control-server.js'
 import type { ResolvedServerOptions } from '../../options.js'
+import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { cacheRoot, prepareCacheDir } from '../../cache-dir.js'
+import { ACORN } from '../../coverage/parse.js'
 import { ServerCoverageError } from '../../errors.js'
 
 // What counting on load (`counting: 'load'`) cannot count honestly, said up front. The agent
@@ -73,10 +76,22 @@ export async function uncountedFileMessages(server: string, dir: string, reporte
 }
 
 /**
- * The folder of the agents' cache of instrumented code (src/agent/instrument-cache.cts): the
- * project's cache folder (src/cache-dir.ts) for the server's `cwd`, or undefined (nothing cached).
+ * The agents' cache of instrumented code (src/agent/instrument-cache.cts): the project's cache
+ * folder (src/cache-dir.ts) for the server's `cwd`, and which instrumenter makes its entries (the
+ * build's digest of instrument.cjs and the acorn it loads), worked out here once rather than in
+ * every server process at start-up. Undefined: nothing is cached.
  */
-export function instrumentCacheDir(cwd: string): string | undefined {
+export function instrumentCache(cwd: string): { dir: string; id: string } | undefined {
   const dir = cacheRoot(cwd)
-  return dir !== undefined && prepareCacheDir(dir) ? dir : undefined
+  if (dir === undefined || !prepareCacheDir(dir)) return undefined
+  let digest: string
+  try {
+    digest = readFileSync(INSTRUMENTER_ID, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+  return digest ? { dir, id: `${digest}-${ACORN}` } : undefined
 }
+
+/** Written by the build next to the agent (scripts/instrumenter-id.mjs). */
+const INSTRUMENTER_ID = join(dirname(dirname(dirname(fileURLToPath(import.meta.url)))), 'agent', 'instrument-id.txt')

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compileGlobs } from '../../coverage/filter.js'
-import { assertCountableOnLoad, instrumentCacheDir, uncountedFileMessages, uncountedThreadsMessage } from './counting-load.js'
+import { assertCountableOnLoad, instrumentCache, uncountedFileMessages, uncountedThreadsMessage } from './counting-load.js'
 import { changedSourceMessages, fullDiskMessage, lostProcessMessages } from './diagnostics.js'
 import { CoverageDirReader } from './read-dir.js'
 
@@ -40,10 +40,10 @@ export const createNodeRuntime: RuntimeFactory = async ({ options, dir, coverage
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
     env.SERVER_COVERAGE_COUNTING = 'load'
     env.SERVER_COVERAGE_V8_DIR = v8Dir
-    const own = options.include !== undefined || options.exclude !== undefined
-    env.SERVER_COVERAGE_SCOPE = JSON.stringify({ cwd: options.cwd, include: options.include, exclude: options.exclude, ...(own ? { compiled: compileGlobs(options.include, options.exclude) } : {}) })
-    const cacheDir = instrumentCacheDir(options.cwd)
-    if (cacheDir) env.SERVER_COVERAGE_CACHE = cacheDir
+    // Compiled here so no server process loads picomatch; the rule decides whether they apply.
+    env.SERVER_COVERAGE_SCOPE = JSON.stringify({ cwd: options.cwd, include: options.include, exclude: options.exclude, compiled: compileGlobs(options.include, options.exclude) })
+    const cache = instrumentCache(options.cwd)
+    if (cache) Object.assign(env, { SERVER_COVERAGE_CACHE: cache.dir, SERVER_COVERAGE_CACHE_ID: cache.id })
   } else if (coverage) {
     await mkdir(v8Dir, { recursive: true, mode: 0o700 })
     await mkdir(sourcesDir, { mode: 0o700 })
