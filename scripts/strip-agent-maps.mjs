@@ -4,9 +4,13 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-const dir = join(import.meta.dirname, '..', 'dist', 'agent')
-for (const name of readdirSync(dir).filter((file) => /\.[cm]js$/.test(file))) {
-  const file = join(dir, name)
+// The agent's own folder, and the CommonJS modules it shares with the collector (report-rule,
+// cache-entry: `.cjs` is only built for what the agent requires).
+const dist = join(import.meta.dirname, '..', 'dist')
+const agentFiles = readdirSync(join(dist, 'agent')).filter((file) => /\.[cm]js$/.test(file)).map((file) => join('agent', file))
+const shared = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.cjs') && !file.startsWith('agent'))
+for (const name of [...agentFiles, ...shared]) {
+  const file = join(dist, name)
   const text = readFileSync(file, 'utf8')
   const stripped = text.replace(/\n\/\/# sourceMappingURL=.*\n?$/, '\n')
   if (stripped !== text) writeFileSync(file, stripped)
