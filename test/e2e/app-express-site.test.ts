@@ -1,4 +1,6 @@
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
 import libCoverage from 'istanbul-lib-coverage'
 import { expect, test } from 'vitest'
 import { lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, tempDirs } from './harness.js'
@@ -34,7 +36,9 @@ test('the hosted app covers the same lines as the in-process run, file by file; 
   expect(Object.keys(reference).sort()).toEqual(['app.js', 'lib/request-id.js', 'lib/users.js', 'routes/api.js', 'routes/home.js', 'routes/users.js'])
 
   const mark = newMark()
-  const hosted = await runVitest(dir, ['run', '--coverage'], { MODE: 'hosted', SC_E2E_MARK: mark })
+  // The project's cache folder, named so the converter's plans are stored even where CI is set.
+  const cache = join(dir, 'node_modules', '.cache', 'server-coverage')
+  const hosted = await runVitest(dir, ['run', '--coverage'], { MODE: 'hosted', SC_E2E_MARK: mark, SERVER_COVERAGE_CACHE_DIR: cache })
   expect(hosted.code, hosted.output).toBe(0)
   expect(hosted.output).toContain('Tests  17 passed (17)')
   expect(hosted.output).toMatch(/ready at http:\/\/127\.0\.0\.1:\d+ in \d+ ms \(4 of 4 workers listening, \d+ processes registered\)/)
@@ -52,17 +56,29 @@ test('the hosted app covers the same lines as the in-process run, file by file; 
   expect(hostedHits['routes/users.js']?.[String(lineOf(dir, 'routes/users.js', "const router = express.Router()"))]).toBe(4)
   expect(processesMarked(mark)).toEqual([])
   const hostedData = readCoverage(dir)
+  // That run stored a plan for each of the 6 files; the runs below convert from them.
+  expect(readdirSync(join(cache, 'plans')).filter((name) => name.endsWith('.plan')).length).toBeGreaterThanOrEqual(6)
 
   // The same app counted on load (`counting: 'load'`, V8's counters off): the same report, every
   // statement, branch and function count of every file.
-  const onLoad = await runVitest(dir, ['run', '--coverage'], { MODE: 'hosted', COUNTING: 'load', SC_E2E_MARK: mark })
-  expect(onLoad.code, onLoad.output).toBe(0)
-  expect(onLoad.output).toContain('Tests  17 passed (17)')
-  const onLoadData = readCoverage(dir)
-  expect(Object.keys(onLoadData).sort()).toEqual(Object.keys(hostedData).sort())
-  for (const [file, data] of Object.entries(hostedData)) {
-    const { statementMap, s, branchMap, b, fnMap, f } = onLoadData[file] as FileCoverageData
-    expect({ statementMap, s, branchMap, b, fnMap, f }, file).toEqual({ statementMap: data.statementMap, s: data.s, branchMap: data.branchMap, b: data.b, fnMap: data.fnMap, f: data.f })
+  // Twice: the first run instruments (and caches) the files, every process of the second reads
+  // them from the cache (its entries are not written again).
+  const entries = (): Record<string, [number, number]> =>
+    Object.fromEntries(readdirSync(cache).filter((name) => name.endsWith('.cache')).map((name) => [name, [statSync(join(cache, name)).ino, statSync(join(cache, name)).mtimeMs]]))
+  let made: Record<string, [number, number]> | undefined
+  for (const run of ['first', 'from the cache']) {
+    const onLoad = await runVitest(dir, ['run', '--coverage'], { MODE: 'hosted', COUNTING: 'load', SC_E2E_MARK: mark, SERVER_COVERAGE_CACHE_DIR: cache })
+    expect(onLoad.code, onLoad.output).toBe(0)
+    expect(onLoad.output).toContain('Tests  17 passed (17)')
+    const onLoadData = readCoverage(dir)
+    expect(Object.keys(onLoadData).sort()).toEqual(Object.keys(hostedData).sort())
+    for (const [file, data] of Object.entries(hostedData)) {
+      const { statementMap, s, branchMap, b, fnMap, f } = onLoadData[file] as FileCoverageData
+      expect({ statementMap, s, branchMap, b, fnMap, f }, `${file} (${run})`).toEqual({ statementMap: data.statementMap, s: data.s, branchMap: data.branchMap, b: data.b, fnMap: data.fnMap, f: data.f })
+    }
+    if (made) expect(entries()).toEqual(made)
+    made = entries()
+    expect(Object.keys(made)).toHaveLength(6)
   }
   expect(processesMarked(mark)).toEqual([])
 })
