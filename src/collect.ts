@@ -5,7 +5,7 @@ import type { RawCoverage } from './runtimes/types.js'
 import { toIstanbul } from './coverage/convert.js'
 import { reportFilter } from './coverage/filter.js'
 import { mergeInto } from './coverage/merge-into.js'
-import { parseWithAcorn } from './coverage/parse.js'
+import { defaultParser } from './coverage/parse.js'
 import { plural, unmatchedMessage } from './messages.js'
 
 /** Options of a read: the runner's own say in which files are reported. */
@@ -19,7 +19,7 @@ export interface ReadOptions {
 
 /** Options of a collection. */
 export interface CollectOptions extends ReadOptions {
-  /** JavaScript parser for the V8 → istanbul conversion; the host runner's own gives identical maps. @default acorn */
+  /** JavaScript parser for the V8 → istanbul conversion; the host runner's own gives identical maps. @default oxc-parser where it loads, else acorn (coverage/parse.ts) */
   parse?: ParseFn
 }
 
@@ -78,7 +78,7 @@ export interface CoverageSession {
 export async function convertRead(read: SessionRead, options: CollectOptions, startedAt: number, log: (line: string) => void): Promise<Collected> {
   const data: CoverageMapData = {}
   for (const server of read.servers) {
-    const conversion = await toIstanbul(server.coverage, options.parse ?? parseWithAcorn)
+    const conversion = await toIstanbul(server.coverage, options.parse ?? (await defaultParser()))
     for (const failure of conversion.failed) log(`could not convert ${failure.path}: ${failure.reason} (left out of the report)`)
     for (const { path, reason } of conversion.unmapped) log(`${path}: ${reason}; reported as the file that ran`)
     const { accepts } = reportFilter(server.scope, options.filter)

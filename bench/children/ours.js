@@ -12,7 +12,7 @@ const DIST = join(import.meta.dirname, '..', '..', 'dist')
 const { CoverageDirReader } = await import(join(DIST, 'runtimes', 'node', 'read-dir.js'))
 const { reportFilter } = await import(join(DIST, 'coverage', 'filter.js'))
 const { convertScripts } = await import(join(DIST, 'coverage', 'convert.js'))
-const { parseWithAcorn } = await import(join(DIST, 'coverage', 'parse.js'))
+const { defaultParser } = await import(join(DIST, 'coverage', 'parse.js'))
 
 let heapPeak = 0
 const sample = () => sampling && (heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed))
@@ -23,7 +23,8 @@ const filter = reportFilter({ cwd, include: includeList.split(','), exclude: [] 
 const read = await new CoverageDirReader(rawDir).read(filter.script, true)
 sample()
 const t1 = performance.now()
-const conversion = await convertScripts(read.processCov.result, read.sourceMaps, parseWithAcorn, [])
+const parse = process.env.BENCH_PARSER === 'acorn' ? (await import(join(DIST, 'coverage', 'parse.js'))).parseWithAcorn : await defaultParser()
+const conversion = await convertScripts(read.processCov.result, read.sourceMaps, parse, [])
 const data = {}
 for (const [file, coverage] of Object.entries(conversion.data)) if (filter.accepts(file)) data[file] = coverage
 sample()

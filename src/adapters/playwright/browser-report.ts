@@ -5,7 +5,7 @@ import { browserScripts, readBrowserCounts } from '../../browser/store.js'
 import { convertScripts } from '../../coverage/convert.js'
 import { reportFilter } from '../../coverage/filter.js'
 import { mergeInto } from '../../coverage/merge-into.js'
-import { parseWithAcorn } from '../../coverage/parse.js'
+import { defaultParser } from '../../coverage/parse.js'
 
 function readText(path: string): string | undefined {
   try {
@@ -27,7 +27,7 @@ export async function browserCoverage(dir: string, configDir: string, options: C
   const reported = Object.fromEntries(Object.entries(counts.files).filter(([path]) => filter.accepts(path)))
   const { scripts, changed } = browserScripts(reported, readText)
   for (const path of changed) log(`${path} changed after the tests ran; its browser coverage is left out`)
-  const conversion = await convertScripts(scripts, {}, parseWithAcorn)
+  const conversion = await convertScripts(scripts, {}, await defaultParser())
   for (const failure of conversion.failed) log(`could not convert the browser coverage of ${failure.path}: ${failure.reason} (left out of the report)`)
   mergeInto(conversion.data, Object.fromEntries(Object.entries(counts.istanbul).filter(([path]) => filter.accepts(path))))
   // A minified bundle can give an `if` fewer runs than its body (the minifier merged them): the
