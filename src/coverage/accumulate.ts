@@ -1,6 +1,6 @@
 import type { SessionRead, ServerRead } from '../collect.js'
 import type { RawCoverage } from '../runtimes/types.js'
-import { mergeProcessCovs } from '@bcoe/v8-coverage'
+import { mergeProcessCovs } from './merge-v8.js'
 import { mergeInto } from './merge-into.js'
 
 /** Adds one raw part onto another of the same form: V8 merged as raw V8 (never converted deltas), istanbul by the merge rule. */

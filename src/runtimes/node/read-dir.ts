@@ -3,8 +3,8 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { mergeProcessCovs } from '@bcoe/v8-coverage'
-import { normaliseUrl, parseCoverageFile } from './parse-file.js'
+import { mergeProcessCovs } from '../../coverage/merge-v8.js'
+import { normaliseUrl, parseCoverageFile, type ParsedMaps } from './parse-file.js'
 
 export { normaliseUrl }
 
@@ -89,6 +89,8 @@ export class CoverageDirReader {
    * watch-mode collections (bench/). Nothing parsed from it keeps a reference to it.
    */
   #buffer = Buffer.alloc(0)
+  /** Source maps parsed by earlier files of this reader (parse-file.ts `ParsedMaps`). */
+  readonly #parsedMaps: ParsedMaps = new Map()
 
   constructor(dir: string) {
     this.dir = dir
@@ -136,7 +138,7 @@ export class CoverageDirReader {
       if (!match || this.#consumed.has(name)) continue
       let file: NodeCoverageFile
       try {
-        file = parseCoverageFile(this.#readFile(join(this.dir, name)), keepUrl)
+        file = parseCoverageFile(this.#readFile(join(this.dir, name)), keepUrl, this.#parsedMaps)
         if (!Array.isArray(file.result)) throw new Error('no "result" array')
       } catch {
         if (final) {
