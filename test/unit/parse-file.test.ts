@@ -34,6 +34,14 @@ test('the filtered parse equals a full parse minus internals and node_modules', 
   expect(asked).toEqual([[`file://${script}`, true]])
   expect(refused.result).toEqual([])
   expect(refused['source-map-cache']).toEqual({})
+  // Maps parsed for an earlier file are shared when their bytes are the same, parsed again when not.
+  const parsedMaps = new Map()
+  const first = parseCoverageFile(text, undefined, parsedMaps)['source-map-cache']![`file://${script}`]
+  expect(first).toEqual(full['source-map-cache']![`file://${script}` as never])
+  expect(parseCoverageFile(Buffer.from(text), undefined, parsedMaps)['source-map-cache']![`file://${script}`]).toBe(first)
+  const edited = parseCoverageFile(text.replace('"mappings":"AAAA"', '"mappings":"AACA"'), undefined, parsedMaps)['source-map-cache']![`file://${script}`]
+  expect(edited).not.toBe(first)
+  expect(edited?.data?.mappings).toBe('AACA')
 })
 
 test('a truncated file throws; an unexpected layout falls back to a full parse', () => {

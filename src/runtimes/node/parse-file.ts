@@ -22,6 +22,14 @@ const QUOTE = 0x22
 /** Decides from its URL and whether Node cached a source map for it whether a script is parsed at all. */
 export type UrlFilter = (url: string, hasSourceMap: boolean) => boolean
 
+/**
+ * Source-map cache entries parsed already, by URL, with the bytes they were parsed from. Node
+ * writes its whole source-map cache into every coverage file, so a TypeScript server's maps come
+ * back once per process and per flush; an entry whose bytes are the same is not parsed again (its
+ * object is shared: nothing downstream mutates a map).
+ */
+export type ParsedMaps = Map<string, { bytes: Buffer; entry: SourceMapCacheEntry }>
+
 /** Scripts no report can use: Node internals, `node_modules`, anything not a file. */
 function obviouslyUnwanted(url: string): boolean {
   return !url.startsWith('file://') || url.includes('/node_modules/')
@@ -56,9 +64,10 @@ function locateCacheEntries(buffer: Buffer, from: number, end: number): Map<stri
 /**
  * Parses a coverage file as Node writes it, running `JSON.parse` only on the scripts a report
  * could use (`file:` URLs outside `node_modules` that `keep` accepts) and on the source-map cache
- * entries of those scripts (other entries are left out).
+ * entries of those scripts (other entries are left out; entries in `parsedMaps` with the same bytes
+ * are taken from there).
  */
-export function parseCoverageFile(input: Buffer | string, keep?: UrlFilter): NodeCoverageFile {
+export function parseCoverageFile(input: Buffer | string, keep?: UrlFilter, parsedMaps?: ParsedMaps): NodeCoverageFile {
   const buffer = typeof input === 'string' ? Buffer.from(input) : input
   const tailAt = buffer.lastIndexOf(TAIL)
   if (tailAt === -1 || buffer.toString('latin1', 0, HEAD.length) !== HEAD) return parseWhole(buffer)
@@ -79,7 +88,16 @@ export function parseCoverageFile(input: Buffer | string, keep?: UrlFilter): Nod
   const cache: Record<string, SourceMapCacheEntry> = {}
   const takeMap = (url: string): void => {
     const range = cacheEntries.get(url)
-    if (range && !(url in cache)) cache[url] = JSON.parse(buffer.toString('utf8', range[0], range[1])) as SourceMapCacheEntry
+    if (!range || url in cache) return
+    const bytes = buffer.subarray(range[0], range[1])
+    const known = parsedMaps?.get(url)
+    if (known?.bytes.equals(bytes)) {
+      cache[url] = known.entry
+      return
+    }
+    cache[url] = JSON.parse(bytes.toString('utf8')) as SourceMapCacheEntry
+    // A copy: `buffer` may be reused for the next file.
+    parsedMaps?.set(url, { bytes: Buffer.from(bytes), entry: cache[url] })
   }
   let start = HEAD.length
   if (start < tailAt && buffer.toString('latin1', start, start + ENTRY.length) !== ENTRY) return parseWhole(buffer)
