@@ -45,6 +45,7 @@ const settings = {
   overheadSeconds: quick ? 1 : 3,
   v8costRounds: 3,
   startupRounds: quick ? 1 : 15,
+  startupProcessRounds: quick ? 3 : 21,
   teardownRounds: quick ? 1 : 5,
   workersList: quick ? [1, 4] : [1, 4, 16],
   checkpoints: quick ? 3 : 20,
@@ -55,6 +56,7 @@ const { wideCopy } = await import('./lib/app-copy.js')
 const { generateRaw } = await import('./lib/raw.js')
 const overhead = await import('./suites/overhead.js')
 const startup = await import('./suites/startup.js')
+const startupProcess = await import('./suites/startup-process.js')
 const teardown = await import('./suites/teardown.js')
 const memory = await import('./suites/memory.js')
 const checkpoint = await import('./suites/checkpoint.js')
@@ -86,7 +88,9 @@ try {
     log('3. start-up…')
     const r = await startup.run({ nodes, rounds: settings.startupRounds, log })
     results.startup = r.results
-    sections.startup = r.markdown
+    const perProcess = await startupProcess.run({ nodes, rounds: settings.startupProcessRounds, log })
+    results.startupProcess = perProcess.results
+    sections.startup = `${r.markdown}\n\n### One process\n\n${perProcess.markdown}`
   }
   const needData = only.has('teardown') || only.has('memory') || only.has('checkpoint')
   const byKey = {}
