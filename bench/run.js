@@ -2,10 +2,10 @@
 // The benchmark entry (`npm run bench` at the root builds first). Runs every suite side by side in
 // one run — interleaved rounds, medians, ratios — and writes bench/RESULTS.md and bench/results.json.
 //
-//   node bench/run.js                 everything (≈ 11 min on 2 cores)
+//   node bench/run.js                 everything (≈ 16 min on 2 cores)
 //   node bench/run.js --quick         a smoke run under a minute: Node 20 only, 1 round, short loads, 1 and 4
 //                                     workers (results not representative; `npm run bench:smoke` adds --no-write)
-//   node bench/run.js --only overhead,startup,teardown,memory,checkpoint,v8cost
+//   node bench/run.js --only overhead,startup,teardown,memory,checkpoint,v8cost,python
 //   node bench/run.js --no-write      print, do not touch RESULTS.md
 import { execFileSync } from 'node:child_process'
 import { existsSync, rmSync, writeFileSync } from 'node:fs'
@@ -38,7 +38,7 @@ if (!existsSync(NODE24)) {
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'no-write': { type: 'boolean', default: false } },
 })
-const only = new Set((args.only ?? (args.quick ? 'overhead,startup,teardown,memory,checkpoint' : 'overhead,startup,teardown,memory,checkpoint,v8cost')).split(','))
+const only = new Set((args.only ?? (args.quick ? 'overhead,startup,teardown,memory,checkpoint' : 'overhead,startup,teardown,memory,checkpoint,v8cost,python')).split(','))
 const quick = args.quick
 const settings = {
   overheadRounds: quick ? 1 : 4,
@@ -61,6 +61,7 @@ const teardown = await import('./suites/teardown.js')
 const memory = await import('./suites/memory.js')
 const checkpoint = await import('./suites/checkpoint.js')
 const v8cost = await import('./suites/v8cost.js')
+const pythonSuite = await import('./suites/python.js')
 const { evaluateTargets } = await import('./lib/targets.js')
 
 const startedAt = Date.now()
@@ -132,6 +133,13 @@ try {
     const r = await v8cost.run({ nodes, rounds: settings.v8costRounds, seconds: settings.overheadSeconds, log })
     results.v8cost = r.results
     sections.v8cost = r.markdown
+  }
+  if (only.has('python')) {
+    log('7. Python servers under Coverage.py…')
+    const r = await pythonSuite.run({ log })
+    results.python = r.results
+    if (r.markdown) sections.python = r.markdown
+    else sections.pythonMissing = r.missing
   }
   if (only.has('checkpoint')) {
     log('5. checkpoint cost…')

@@ -35,7 +35,8 @@ export function renderResults({ machine, settings, sections, targets, quick, res
   }
   for (const [key, title] of Object.entries(titles)) if (sections[key]) parts.push(title, '', sections[key], '')
   if (results.overhead) parts.push('## What the serving numbers say', '', serving(results), '')
-  parts.push('## Python servers (by reference)', '', python(), '')
+  if (sections.python) parts.push('## 7. Python servers under Coverage.py', '', sections.python, '')
+  else parts.push('## Python servers (by reference)', '', python(sections.pythonMissing), '')
   return parts.filter((part, i, all) => !(part === '' && all[i - 1] === '')).join('\n')
 }
 
@@ -86,8 +87,8 @@ function serving({ overhead, v8cost }) {
   ].join('\n')
 }
 
-/** The Python rows, from bench/python/RESULTS.md (another suite, run on its own: `npm run bench:python`). */
-function python() {
+/** The Python rows of the last `npm run bench:python` (bench/python/RESULTS.md), where this run did not measure them. */
+function python(missing) {
   const file = join(BENCH, 'python', 'RESULTS.md')
   if (!existsSync(file)) return 'bench/python/RESULTS.md is missing: run `npm run bench:python`.'
   const text = readFileSync(file, 'utf8')
@@ -98,7 +99,7 @@ function python() {
     return [`**${title.trim()}**`, '', ...lines.filter((line) => line.startsWith('|')), ''].join('\n')
   })
   return [
-    `Not re-run here: copied from [bench/python/RESULTS.md](python/RESULTS.md) (${date}); untraced vs under Coverage.py as`,
+    `Not measured in this run${missing ? ` (${missing})` : ''}: copied from [bench/python/RESULTS.md](python/RESULTS.md) (${date}); untraced vs under Coverage.py as`,
     'server-coverage runs it:',
     '',
     ...sections,

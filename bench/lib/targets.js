@@ -1,6 +1,6 @@
 // The targets of issue 14, judged on one run's results: { target, measured, met }. Targets of the
 // earlier issues are kept below them (marked), so none is dropped between runs.
-import { fmt, ratio } from './stats.js'
+import { fmt, median, ratio } from './stats.js'
 
 const ON_LOAD = "server-coverage, counting: 'load'"
 // The live teardown row counted on load (bench/suites/teardown.js).
@@ -91,6 +91,10 @@ export function evaluateTargets(results) {
     if (!byConfig[ON_LOAD]) continue
     const value = byConfig[ON_LOAD].rps / byConfig.nyc.rps
     targets.push({ target: `${node}: server-coverage counting 'load' req/s ≥ nyc's (Express example, 4 workers)`, measured: `${ratio(value)} (${fmt(byConfig[ON_LOAD].rps)} vs ${fmt(byConfig.nyc.rps)} req/s)`, met: value >= 1 })
+  }
+  for (const [name, { untraced, traced }] of Object.entries(results.python ?? {})) {
+    const value = median(traced) / median(untraced)
+    targets.push({ target: `(reference, not a target) Python, ${name}: req/s under Coverage.py vs untraced`, measured: `${ratio(value)} (${fmt(median(traced))} vs ${fmt(median(untraced))} req/s)`, met: undefined })
   }
   // Not targets of issue 14, kept from earlier runs so nothing silently disappears.
   for (const [node, byConfig] of Object.entries(results.overhead ?? {})) {
