@@ -120,3 +120,38 @@ test('code oxc-parser rejects in both modes is handed to acorn, which parses or 
   expect(await oxc(code)).toEqual(parseWithAcorn(code))
   expect(() => oxc('function (')).toThrow(SyntaxError)
 })
+
+test('where oxc-parser is not installed, conversions parse with acorn (the build in a folder whose node_modules lacks it)', async () => {
+  const { cpSync, mkdtempSync, mkdirSync, readdirSync: list, rmSync, symlinkSync } = await import('node:fs')
+  const { spawnSync } = await import('node:child_process')
+  const root = join(import.meta.dirname, '..', '..')
+  const dir = mkdtempSync(join((await import('node:os')).tmpdir(), 'sc-no-oxc-'))
+  try {
+    cpSync(join(root, 'dist'), join(dir, 'dist'), { recursive: true })
+    cpSync(join(root, 'package.json'), join(dir, 'package.json'))
+    mkdirSync(join(dir, 'node_modules'))
+    for (const name of list(join(root, 'node_modules'))) {
+      if (name === 'oxc-parser' || name === '@oxc-parser' || name === '.bin' || name === '.cache') continue
+      symlinkSync(join(root, 'node_modules', name), join(dir, 'node_modules', name))
+    }
+    const script = `
+      const { defaultParser, loadOxcParser, parseWithAcorn } = await import(${JSON.stringify(pathToFileURL(join(dir, 'dist', 'coverage', 'parse.js')).href)})
+      const { convertScripts } = await import(${JSON.stringify(pathToFileURL(join(dir, 'dist', 'coverage', 'convert.js')).href)})
+      const code = 'function f(a) { return a ? 1 : 2 }\\nf(1)\\n'
+      const fs = await import('node:fs')
+      const path = ${JSON.stringify(join(dir, 'app.js'))}
+      fs.writeFileSync(path, code)
+      const parse = await defaultParser()
+      const conversion = await convertScripts([{ scriptId: '1', url: 'file://' + path, functions: [{ functionName: '', isBlockCoverage: true, ranges: [{ startOffset: 0, endOffset: code.length, count: 1 }] }, { functionName: 'f', isBlockCoverage: true, ranges: [{ startOffset: 0, endOffset: 34, count: 1 }, { startOffset: 31, endOffset: 32, count: 0 }] }] }], {}, parse)
+      console.log(JSON.stringify({ oxc: (await loadOxcParser()) !== undefined, acorn: parse === parseWithAcorn, key: parse.cacheKey, s: conversion.data[path].s, b: conversion.data[path].b }))`
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: '1', SERVER_COVERAGE_CACHE_DIR: '' } })
+    expect(run.status, run.stderr).toBe(0)
+    const result = JSON.parse(run.stdout) as { oxc: boolean; acorn: boolean; key: string; s: Record<string, number>; b: Record<string, number[]> }
+    expect(result).toMatchObject({ oxc: false, acorn: true })
+    expect(result.key).toMatch(/^acorn@/)
+    expect(Object.values(result.s)).toEqual([1, 1])
+    expect(Object.values(result.b)).toEqual([[1, 0]])
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
