@@ -10,13 +10,27 @@ import { compareFunctionCovs, compareRangeCovs, compareScriptCovs, mergeFunction
 // that grew the runner's heap. Other functions go through the library itself.
 // test/unit/merge-v8.test.ts compares both on real coverage of processes that served different requests.
 
+/**
+ * Function coverages this module made or normalised: normalised already, and normalising is
+ * idempotent. The reader merges copies as it reads, then merges its result once more to sort it,
+ * and watch mode merges each read into what it had: without this, every function with blocks was
+ * turned into a tree again at each of those steps.
+ */
+const normalized = new WeakSet<FunctionCov>()
+
+function done(funcCov: FunctionCov): FunctionCov {
+  normalized.add(funcCov)
+  return funcCov
+}
+
 /** The library's normalizeFunctionCov: sort the ranges, then normalise them as a tree. */
 function normalizeFunctionCov(funcCov: FunctionCov): void {
-  if (funcCov.ranges.length === 1) return
+  if (funcCov.ranges.length === 1 || normalized.has(funcCov)) return
   funcCov.ranges.sort(compareRangeCovs)
   const tree = RangeTree.fromSortedRanges(funcCov.ranges)
   tree.normalize()
   funcCov.ranges = tree.toRanges()
+  normalized.add(funcCov)
 }
 
 /** Whether every copy has the same ranges (offsets) as the first: V8 gave them the same blocks. */
@@ -41,7 +55,7 @@ function mergeFunctionCovsFast(funcCovs: FunctionCov[]): FunctionCov {
     normalizeFunctionCov(funcCovs[0]!)
     return funcCovs[0]!
   }
-  if (!sameLayout(funcCovs)) return mergeFunctionCovs(funcCovs)
+  if (!sameLayout(funcCovs)) return done(mergeFunctionCovs(funcCovs))
   const summed: RangeCov[] = funcCovs[0]!.ranges.map((range) => ({ startOffset: range.startOffset, endOffset: range.endOffset, count: 0 }))
   for (const funcCov of funcCovs) for (let r = 0; r < summed.length; r++) summed[r]!.count += funcCov.ranges[r]!.count
   let ranges = summed
@@ -50,7 +64,7 @@ function mergeFunctionCovsFast(funcCovs: FunctionCov[]): FunctionCov {
     tree.normalize()
     ranges = tree.toRanges()
   }
-  return { functionName: funcCovs[0]!.functionName, ranges, isBlockCoverage: !(ranges.length === 1 && ranges[0]!.count === 0) }
+  return done({ functionName: funcCovs[0]!.functionName, ranges, isBlockCoverage: !(ranges.length === 1 && ranges[0]!.count === 0) })
 }
 
 /** The library's mergeScriptCovs (the same grouping by root range, block-level copies preferred). */
