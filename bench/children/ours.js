@@ -23,8 +23,7 @@ const filter = reportFilter({ cwd, include: includeList.split(','), exclude: [] 
 const read = await new CoverageDirReader(rawDir).read(filter.script, true)
 sample()
 const t1 = performance.now()
-const parse = process.env.BENCH_PARSER === 'acorn' ? (await import(join(DIST, 'coverage', 'parse.js'))).parseWithAcorn : await defaultParser()
-const conversion = await convertScripts(read.processCov.result, read.sourceMaps, parse, [])
+const conversion = await convertScripts(read.processCov.result, read.sourceMaps, await defaultParser(), [])
 const data = {}
 for (const [file, coverage] of Object.entries(conversion.data)) if (filter.accepts(file)) data[file] = coverage
 sample()
