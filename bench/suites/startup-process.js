@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { dist, EXAMPLE } from '../lib/paths.js'
 import { fmt, median, ratio, table } from '../lib/stats.js'
+import { LOAD } from './startup.js'
 
 const APP = join(EXAMPLE, 'src', 'app.js')
-const LOAD = "server-coverage, counting: 'load'"
 export const CONFIGS = ['bare', 'NODE_V8_COVERAGE', 'agent only (no coverage)', 'server-coverage', LOAD]
 
 /** Starts a session whose server only reports its environment; returns { env, stop }. */

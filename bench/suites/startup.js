@@ -6,8 +6,8 @@ import { dist, EXAMPLE } from '../lib/paths.js'
 import { bare, countingOnLoad, plainV8, underServerCoverage } from '../lib/servers.js'
 import { fmt, median, ratio, table } from '../lib/stats.js'
 
-const LOAD = "server-coverage, counting: 'load'"
-const LOAD_COLD = "server-coverage, counting: 'load', cache emptied first"
+export const LOAD = "server-coverage, counting: 'load'"
+export const LOAD_COLD = "server-coverage, counting: 'load', cache emptied first"
 const CONFIGS = ['bare', 'NODE_V8_COVERAGE', 'server-coverage', LOAD, LOAD_COLD]
 
 export async function run({ nodes, rounds, workers = 4, log }) {

@@ -22,8 +22,8 @@ export const SCOPES = { app: ['server.js', 'src/**'], wide: ['**'] }
  * stores the plans) and a run after an earlier one (plans read from disk: no parse). c8 and
  * monocart keep nothing between runs.
  */
-const FIRST = 'server-coverage, first run (plans stored)'
-const WARM = 'server-coverage, plans from an earlier run'
+export const FIRST = 'server-coverage, first run (plans stored)'
+export const WARM = 'server-coverage, plans from an earlier run'
 const TOOLS = ['server-coverage', FIRST, WARM, 'c8 report', 'monocart']
 /** The live rows: both scopes with V8's counters, and the app scope counted on load (a flush writes only its counters). */
 const LOAD_SCOPE = "app, counting: 'load'"
