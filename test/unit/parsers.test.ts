@@ -117,7 +117,12 @@ test('code oxc-parser rejects in both modes is handed to acorn, which parses or 
   const oxc = (await loadOxcParser())!
   // A top-level `await` next to a top-level `return`: no module and no CommonJS script; acorn's options allow both.
   const code = 'await Promise.resolve(1)\nif (process.env.X) return\nexports.a = 1\n'
-  expect(await oxc(code)).toEqual(parseWithAcorn(code))
+  const { parseSync } = await import('oxc-parser')
+  for (const sourceType of ['module', 'commonjs'] as const) expect(parseSync('script.js', code, { sourceType }).errors.length, sourceType).toBeGreaterThan(0)
+  const tree = (await oxc(code)) as object
+  // acorn's nodes are instances of its Node class; oxc's are plain objects.
+  expect(tree.constructor.name).toBe('Node')
+  expect(tree).toEqual(parseWithAcorn(code))
   expect(() => oxc('function (')).toThrow(SyntaxError)
 })
 
