@@ -1,9 +1,9 @@
 import type { CoverageMapData, FileCoverageData } from 'istanbul-lib-coverage'
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import libCoverage from 'istanbul-lib-coverage'
 import { expect, test } from 'vitest'
-import { lineOf, makeProject, newMark, processesMarked, readCoverage, runVitest, tempDirs } from './harness.js'
+import { lineOf, makeProject, newMark, processesMarked, readCoverage, runCli, runVitest, tempDirs } from './harness.js'
 
 // A realistic Express site (routers in several files, EJS views, static files, 404 and error
 // pages) tested with supertest, run twice with the same test file: in-process under Vitest's own
@@ -79,6 +79,27 @@ test('the hosted app covers the same lines as the in-process run, file by file; 
     if (made) expect(entries()).toEqual(made)
     made = entries()
     expect(Object.keys(made)).toHaveLength(6)
+  }
+  expect(processesMarked(mark)).toEqual([])
+})
+
+test('through the CLI (any runner; its conversion parses with oxc-parser), the hosted site covers the lines of the in-process run, with Vitest\'s own statement and branch maps', async () => {
+  const dir = track(makeProject('app-express-site'))
+  const inProcess = await runVitest(dir, ['run', '--coverage'])
+  expect(inProcess.code, inProcess.output).toBe(0)
+  const reference = readCoverage(dir)
+  // The same test file, given the URL the CLI passes (SERVER_URL) instead of the plugin's.
+  writeFileSync(join(dir, 'cli.config.mjs'), "import { defineConfig } from 'vitest/config'\nexport default defineConfig({ test: { provide: { serverUrl: process.env.SERVER_URL } } })\n")
+  const mark = newMark()
+  const run = await runCli(dir, ['run', '--app', './app.js', '--workers', '4', '--include', 'app.js,routes/**,lib/**', '--reporter', 'json', '--', 'npx', 'vitest', 'run', '--config', 'cli.config.mjs'], { CI: '1', SC_E2E_MARK: mark })
+  expect(run.code, run.output).toBe(0)
+  expect(run.output).toContain('Tests  17 passed (17)')
+  expect(run.output).toMatch(/collected coverage from 5 processes, 6 files/)
+  const viaCli = readCoverage(dir)
+  expect(coveredLines(lineHits(viaCli, dir))).toEqual(coveredLines(lineHits(reference, dir)))
+  for (const [file, data] of Object.entries(reference)) {
+    const { statementMap, branchMap, fnMap } = viaCli[file] as FileCoverageData
+    expect({ statementMap, branchMap, fnMap }, file).toEqual({ statementMap: data.statementMap, branchMap: data.branchMap, fnMap: data.fnMap })
   }
   expect(processesMarked(mark)).toEqual([])
 })
