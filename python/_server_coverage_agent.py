@@ -567,17 +567,22 @@ def _process_argv():
     return [program, 'multiprocessing worker' if '--multiprocessing-fork' in sys.argv else '-c']
 
 
-def _control_loop(pid, argv):
-    # This thread is ours, not the app's: never trace it, and leave stop signals to the main thread
-    # (a handler that exits must not run here, mid-save).
-    sys.settrace(None)
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+def _register(pid, argv):
+    """Connects to the collector and says hello, in the calling thread; None when there is no collector."""
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(SOCKET_PATH)
         _send(sock, {'t': 'hello', 'pid': pid, 'ppid': os.getppid(), 'threadId': 0, 'argv': argv})
+        return sock
     except OSError:
-        return  # no collector (stale env): stay out of the way
+        return None  # no collector (stale env): stay out of the way
+
+
+def _control_loop(pid, sock):
+    # This thread is ours, not the app's: never trace it, and leave stop signals to the main thread
+    # (a handler that exits must not run here, mid-save).
+    sys.settrace(None)
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     sock.settimeout(SAVE_INTERVAL_S)
     welcomed = said_bye = False
     buffered = b''
@@ -642,7 +647,7 @@ def _stop_orphan():
 
 
 def connect():
-    """Registers this process with the collector from a daemon thread (call once per process); from now on it saves."""
+    """Registers this process with the collector (call once per process): over the local socket before this returns, over the network from the daemon thread that then answers flushes and saves."""
     global _control_pid
     if _cov is None or not (SOCKET_PATH or NETWORK) or _control_pid == os.getpid():
         return
@@ -651,8 +656,14 @@ def connect():
         target = _network_module().run
         args = (sys.modules[__name__], os.getpid(), _process_argv())
     else:
+        # Registered before this returns, not from the thread: a worker that serves a request before
+        # a thread of its own got the GIL to connect (seen on 2 loaded cores) would miss the next
+        # flush, and that read would lack what it ran. A local socket connects at once.
+        sock = _register(os.getpid(), _process_argv())
+        if sock is None:
+            return
         target = _control_loop
-        args = (os.getpid(), _process_argv())
+        args = (os.getpid(), sock)
     # (argv now: a spawned child replaces sys.argv with its parent's soon after.)
     thread = threading.Thread(target=target, args=args, name='server-coverage', daemon=True)
     thread.start()

@@ -3,7 +3,7 @@ import type { Collected } from '../../dist/index.js'
 import { describe, expect, test } from 'vitest'
 import { startServerCoverage } from '../../dist/index.js'
 import { eventually, isAlive, lineOf, makeProject, statementHits, tempDirs } from './harness.js'
-import { missingPythonTools } from './python-support.js'
+import { missingPythonTools, PYTHON } from './python-support.js'
 
 // Every read of a Python server returns what ran since the previous one (each save of a process
 // is a data file of its own, read once), through the session API as watch mode and the CLI use
@@ -71,6 +71,40 @@ describe.skipIf(missing.length > 0)('Python reads are deltas', () => {
       expect([at(fourth, "BOOT_MESSAGE = 'import-time line'"), at(fourth, 'app = Flask(__name__)'), at(fourth, 'return jsonify(')]).toEqual([0, 0, 1])
     } finally {
       await session.stop()
+    }
+  })
+})
+
+describe.skipIf(missing.length > 0)('Python registration', () => {
+  test('a process is registered with the collector before its app code runs: one that leaves at once (os._exit) was seen', async () => {
+    // The registration used to happen in the agent's own thread, which a busy worker may not let run
+    // before it serves its first request: that worker then missed the next flush (seen on 2 loaded cores).
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const { spawnSync } = await import('node:child_process')
+    const { ControlServer } = await import('../../dist/launch/control-server.js')
+    const { resolveServerOptions } = await import('../../dist/options.js')
+    const { createPythonRuntime } = await import('../../dist/runtimes/python/index.js')
+    const dir = mkdtempSync(join(tmpdir(), 'sc-py-register-'))
+    const control = new ControlServer(join(dir, 'control.sock'))
+    await control.listen()
+    try {
+      const command = `${PYTHON} -c "import os; os._exit(0)"`
+      const options = resolveServerOptions({ command, cwd: dir }, dir)
+      const runtime = await createPythonRuntime({ options, dir: join(dir, 'state'), socketPath: control.socketPath, coverage: true, log: () => {} })
+      const pids: number[] = []
+      for (let run = 0; run < 20; run++) {
+        const child = spawnSync(PYTHON, ['-c', 'import os; print(os.getpid(), flush=True); os._exit(0)'], { cwd: dir, env: { ...process.env, ...runtime.env }, encoding: 'utf8' })
+        expect(child.status, child.stderr).toBe(0)
+        pids.push(Number(child.stdout.trim()))
+      }
+      const registered = (): number[] => pids.filter((pid) => control.processes.some((agent) => agent.pid === pid))
+      await eventually(() => registered().length === pids.length, 5000)
+      expect(registered()).toEqual(pids)
+    } finally {
+      await control.close()
+      rmSync(dir, { recursive: true, force: true })
     }
   })
 })
